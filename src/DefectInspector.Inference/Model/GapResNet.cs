@@ -1,0 +1,129 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DefectInspector.Inference.Model;
+
+/// <summary>
+/// A ResNet trunk with the head CAM needs: global average pooling and one Linear(C, classes).
+/// Parameter names follow torchvision (conv1, bn1, layer1.0.conv1, ..., fc) so PyTorch state dicts load as they are.
+/// Stages are numbered 1..4 (layer1..layer4); stage 0 is the stem (conv1, bn1, relu, maxpool).
+/// </summary>
+public sealed class GapResNet : Module<Tensor, Tensor>
+{
+    public const int LastStage = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly MaxPool2d maxpool;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential layer4;
+    private readonly Linear fc;
+
+    public GapResNet(Architecture architecture, int numClasses) : base(nameof(GapResNet))
+    {
+        if (numClasses < 2)
+            throw new ArgumentException($"classes: a classifier needs at least 2 classes, got {numClasses}");
+        Architecture = architecture;
+        NumClasses = numClasses;
+
+        conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
+        bn1 = BatchNorm2d(64);
+        maxpool = MaxPool2d(3, stride: 2, padding: 1);
+        long inChannels = 64;
+        layer1 = Stage(architecture, ref inChannels, 64, architecture.Blocks[0], 1);
+        layer2 = Stage(architecture, ref inChannels, 128, architecture.Blocks[1], 2);
+        layer3 = Stage(architecture, ref inChannels, 256, architecture.Blocks[2], 2);
+        layer4 = Stage(architecture, ref inChannels, 512, architecture.Blocks[3], 2);
+        fc = Linear(inChannels, numClasses);
+        RegisterComponents();
+    }
+
+    public Architecture Architecture { get; }
+
+    public int NumClasses { get; }
+
+    /// <summary>The head's weights, [classes, C]: CAM's w^c.</summary>
+    public Tensor ClassWeights => fc.weight!;
+
+    /// <summary>The head's bias, [classes].</summary>
+    public Tensor ClassBias => fc.bias!;
+
+    /// <summary>Logits only; see <see cref="Run"/> for logits and features.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return Head(Features(input, 0, LastStage)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One pass that returns the logits and the last conv stage's features.</summary>
+    public GapOutput Run(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var features = Features(input, 0, LastStage);
+        var logits = Head(features);
+        return new GapOutput(logits.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Runs stages (from, to]: from = 0 starts at the image, to = 4 ends at the last conv features.
+    /// Earlier stages' outputs serve layer-wise CAMs.
+    /// </summary>
+    public Tensor Features(Tensor x, int fromStage, int toStage)
+    {
+        if (fromStage < 0 || toStage > LastStage || fromStage >= toStage)
+            throw new ArgumentOutOfRangeException(nameof(toStage), $"stages ({fromStage}, {toStage}]: expected 0 <= from < to <= {LastStage}");
+        using var scope = NewDisposeScope();
+        for (int stage = fromStage + 1; stage <= toStage; stage++)
+            x = stage switch
+            {
+                1 => layer1.call(maxpool.call(functional.relu(bn1.call(conv1.call(x))))),
+                2 => layer2.call(x),
+                3 => layer3.call(x),
+                _ => layer4.call(x),
+            };
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Global average pooling + the linear layer.</summary>
+    public Tensor Head(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        return fc.call(features.mean([2L, 3L])).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The trunk's modules (stem and stages), e.g. to freeze them while fine-tuning.</summary>
+    public IEnumerable<Module> TrunkStages(int upToStage)
+    {
+        yield return conv1;
+        yield return bn1;
+        var stages = new[] { layer1, layer2, layer3, layer4 };
+        for (int i = 0; i < Math.Min(upToStage, LastStage); i++) yield return stages[i];
+    }
+
+    private static Sequential Stage(Architecture architecture, ref long inChannels, long channels, int blocks, long stride)
+    {
+        var modules = new List<(string, Module<Tensor, Tensor>)>();
+        for (int i = 0; i < blocks; i++)
+        {
+            long s = i == 0 ? stride : 1;
+            modules.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                architecture.Bottleneck ? new Bottleneck(inChannels, channels, s) : new BasicBlock(inChannels, channels, s)));
+            inChannels = channels * (architecture.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion);
+        }
+        return Sequential(modules);
+    }
+}
+
+/// <summary>Logits [N, classes] and last conv features [N, C, h, w] of one forward pass.</summary>
+public sealed record GapOutput(Tensor Logits, Tensor Features) : IDisposable
+{
+    public void Dispose()
+    {
+        Logits.Dispose();
+        Features.Dispose();
+    }
+}

@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace DefectInspector.Inference.Model;
+
+/// <summary>Turns the configured device name into a TorchSharp device, failing clearly when CUDA is absent.</summary>
+public static class TorchDevice
+{
+    public static Device Resolve(string name)
+    {
+        string normalized = name.Trim().ToLowerInvariant();
+        if (normalized == "cpu") return CPU;
+        if (normalized == "cuda" || normalized.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+                throw new InvalidOperationException(
+                    $"device '{name}': TorchSharp's CUDA backend is not available in this build or no GPU is visible. " +
+                    "This build references libtorch-cpu; rebuild with -p:TorchBackend=cuda on a machine that can restore " +
+                    "libtorch-cuda-12.8-linux-x64 (see README, \"GPU builds\"), or use --device cpu.");
+            return device(normalized);
+        }
+        throw new ArgumentException($"device '{name}': expected cpu, cuda or cuda:N");
+    }
+}
