@@ -1,0 +1,16 @@
+namespace DefectInspector.Core.Decision;
+
+/// <summary>
+/// The decision on the defect score (probability that the part is not good): at or above <see cref="Threshold"/>
+/// the part is NG; within <see cref="UncertainMargin"/> either side of it the part goes to an operator.
+/// </summary>
+public sealed record DecisionThresholds(float Threshold = 0.5f, float UncertainMargin = 0f)
+{
+    public void Validate()
+    {
+        if (Threshold is <= 0f or >= 1f || !float.IsFinite(Threshold))
+            throw new ArgumentException($"decision threshold {Threshold}: expected a probability in (0, 1)");
+        if (UncertainMargin < 0f || UncertainMargin >= 0.5f || !float.IsFinite(UncertainMargin))
+            throw new ArgumentException($"decision uncertain margin {UncertainMargin}: expected a value in [0, 0.5)");
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json.Serialization;
+using DefectInspector.Core.Decision;
+using DefectInspector.Core.Imaging;
+using DefectInspector.Core.Regions;
+
+namespace DefectInspector.Inference.Bundle;
+
+/// <summary>
+/// Everything a served model needs besides its weights. Stored as JSON inside the bundle (see docs/model-bundle.md).
+/// Region thresholds in <see cref="ThresholdMode.Absolute"/> mode are in the raw map units of <see cref="Explainer"/>.
+/// </summary>
+public sealed record BundleMetadata
+{
+    public const int CurrentSchema = 1;
+
+    public int Schema { get; init; } = CurrentSchema;
+
+    public required string Name { get; init; }
+
+    public string Version { get; init; } = "0";
+
+    public required string Architecture { get; init; }
+
+    public required IReadOnlyList<string> Classes { get; init; }
+
+    /// <summary>The class that means "defect-free"; null for a model without one (then every class is a finding).</summary>
+    public string? GoodClass { get; init; }
+
+    public required Preprocessing Preprocessing { get; init; }
+
+    public DecisionThresholds Decision { get; init; } = new();
+
+    public RegionSettings Regions { get; init; } = new();
+
+    public ExplainerDefaults Explainer { get; init; } = new();
+
+    public Provenance Provenance { get; init; } = new();
+
+    [JsonIgnore]
+    public int GoodClassIndex => GoodClass is null ? -1 : IndexOfClass(GoodClass);
+
+    public int IndexOfClass(string name)
+    {
+        for (int i = 0; i < Classes.Count; i++)
+            if (string.Equals(Classes[i], name, StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+
+    /// <summary>Throws with the field name and what was expected.</summary>
+    public void Validate(string source)
+    {
+        try
+        {
+            if (Schema != CurrentSchema)
+                throw new ArgumentException($"schema {Schema}: this version reads schema {CurrentSchema}");
+            Model.Architecture.Parse(Architecture);
+            if (Classes is not { Count: >= 2 } || Classes.Any(string.IsNullOrWhiteSpace) || Classes.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Classes.Count)
+                throw new ArgumentException("classes: expected at least 2 distinct, non-empty names");
+            if (GoodClass is not null && GoodClassIndex < 0)
+                throw new ArgumentException($"goodClass '{GoodClass}': expected one of the classes {string.Join(", ", Classes)}");
+            Preprocessing.Validate();
+            Decision.Validate();
+            Regions.Validate();
+            Model.Layers.ToStage(Explainer.Layer);
+            Explain.CamMethods.Create(Explainer.Method);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>Which CAM method and layer the model's region thresholds were calibrated for.</summary>
+public sealed record ExplainerDefaults(string Method = "cam", string Layer = "layer4");
+
+/// <summary>Where a model came from, so a verdict can be traced to its training run.</summary>
+public sealed record Provenance
+{
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public string ProductVersion { get; init; } = typeof(Provenance).Assembly.GetName().Version?.ToString() ?? "0";
+
+    public string? SourceWeights { get; init; }
+
+    public string? DatasetFingerprint { get; init; }
+
+    public int? Seed { get; init; }
+
+    public IReadOnlyDictionary<string, double> ValidationMetrics { get; init; } = new Dictionary<string, double>();
+
+    public string? Notes { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BundleMetadata))]
+internal sealed partial class BundleJsonContext : JsonSerializerContext;

@@ -1,0 +1,100 @@
+using DefectInspector.Core.Explain;
+using DefectInspector.Core.Imaging;
+using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DefectInspector.Inference.Model;
+
+/// <summary>A served model: the network on its device with the metadata that says how to feed and read it.</summary>
+public sealed class InspectionModel : IDisposable
+{
+    private InspectionModel(GapResNet network, BundleMetadata metadata, Device device, string sha256)
+    {
+        Network = network;
+        Metadata = metadata;
+        Device = device;
+        Sha256 = sha256;
+    }
+
+    public GapResNet Network { get; }
+
+    public BundleMetadata Metadata { get; }
+
+    public Device Device { get; }
+
+    /// <summary>SHA-256 of the file the weights came from: the model's identity in verdicts.</summary>
+    public string Sha256 { get; }
+
+    public static InspectionModel FromBundle(string path, Device device)
+    {
+        var (network, metadata, sha) = ModelBundle.Load(path, device);
+        return new InspectionModel(network, metadata, device, sha);
+    }
+
+    /// <summary>
+    /// A PyTorch state dict (.safetensors/.pt) with torchvision names. Without a bundle there is no calibration:
+    /// torchvision preprocessing, decision at 0.5, regions relative to the peak. The good class is one named "good", if any.
+    /// </summary>
+    public static InspectionModel FromStateDict(string path, Architecture architecture, IReadOnlyList<string> classes, Device device, Preprocessing? preprocessing = null)
+    {
+        var metadata = new BundleMetadata
+        {
+            Name = Path.GetFileNameWithoutExtension(path),
+            Architecture = architecture.Name,
+            Classes = classes,
+            GoodClass = classes.FirstOrDefault(c => string.Equals(c, "good", StringComparison.OrdinalIgnoreCase)),
+            Preprocessing = preprocessing ?? Preprocessing.ImageNet(),
+            Provenance = new Provenance { SourceWeights = Path.GetFileName(path) },
+        };
+        metadata.Validate(path);
+        var network = new GapResNet(architecture, classes.Count);
+        try
+        {
+            var tensors = StateDict.Read(path);
+            try
+            {
+                StateDict.LoadInto(network, tensors, path);
+            }
+            finally
+            {
+                foreach (var t in tensors.Values) t.Dispose();
+            }
+            network.to(device);
+            network.eval();
+            return new InspectionModel(network, metadata, device, ModelBundle.Sha256(path));
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stacks preprocessed images into one [N, 3, H, W] batch on the model's device.</summary>
+    public Tensor ToBatch(IReadOnlyList<InputImage> images)
+    {
+        if (images.Count == 0) throw new ArgumentException("a batch needs at least one image", nameof(images));
+        var spec = Metadata.Preprocessing;
+        var data = new float[images.Count * 3 * spec.Height * spec.Width];
+        int plane = 3 * spec.Height * spec.Width;
+        for (int i = 0; i < images.Count; i++)
+        {
+            if (images[i].Width != spec.Width || images[i].Height != spec.Height)
+                throw new ArgumentException($"image {i} is {images[i].Width}x{images[i].Height}; the model expects {spec.Width}x{spec.Height}");
+            images[i].Chw.CopyTo(data, i * plane);
+        }
+        return tensor(data, [images.Count, 3, spec.Height, spec.Width]).to(Device);
+    }
+
+    public Prediction Predict(float[] logits)
+    {
+        double max = logits.Max();
+        double[] exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+        double sum = exp.Sum();
+        return new Prediction(Metadata.Classes, logits, exp.Select(e => (float)(e / sum)).ToArray(), Metadata.GoodClassIndex);
+    }
+
+    public void Dispose() => Network.Dispose();
+}

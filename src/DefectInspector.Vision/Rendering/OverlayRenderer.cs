@@ -1,0 +1,125 @@
+using System.Globalization;
+using DefectInspector.Core.Explain;
+using DefectInspector.Core.Regions;
+using DefectInspector.Vision.Imaging;
+using OpenCvSharp;
+
+namespace DefectInspector.Vision.Rendering;
+
+/// <summary>Draws the heat, the regions and a header onto a frame for operators, as an encoded image.</summary>
+public static class OverlayRenderer
+{
+    private static readonly Scalar BoxColour = new(255, 255, 255);
+    private static readonly Scalar LabelBackground = new(0, 0, 0);
+    private const HersheyFonts Font = HersheyFonts.HersheySimplex;
+
+    /// <summary>
+    /// <paramref name="frame"/> is the 8-bit gray, BGR or BGRA frame the regions were found on;
+    /// <paramref name="normalisedHeat"/> is in [0,1] at any resolution (stretched over the frame);
+    /// <paramref name="regions"/> are in frame pixels. Returns the encoded image bytes.
+    /// </summary>
+    public static byte[] Render(Mat frame, FloatMap normalisedHeat, IReadOnlyList<Region> regions, string header, OverlayOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(regions);
+        options ??= new OverlayOptions();
+        options.Validate();
+        if (frame.Empty() || frame.Depth() != MatType.CV_8U || frame.Channels() is not (1 or 3 or 4))
+            throw new ArgumentException($"frame type {frame.Type()}: expected a non-empty 8-bit gray, BGR or BGRA image", nameof(frame));
+
+        // Drawing happens at output size, so boxes stay 2 px and text stays legible however large the camera frame.
+        var scale = options.MaxWidth is { } max && frame.Width > max ? (double)max / frame.Width : 1.0;
+        var size = new Size(Math.Max(1, (int)Math.Round(frame.Width * scale)), Math.Max(1, (int)Math.Round(frame.Height * scale)));
+
+        using var canvas = ScaledBgr(frame, size);
+        using (var heat = MapMats.ResizedTo(normalisedHeat, size.Width, size.Height, "normalised heatmap"))
+            BlendHeat(canvas, heat, options.Alpha);
+
+        var fontScale = Math.Clamp(size.Width / 900.0, 0.4, 1.2);
+        foreach (var region in regions)
+            DrawRegion(canvas, region, scale, fontScale);
+        if (!string.IsNullOrWhiteSpace(header))
+            DrawLabel(canvas, header, new Point(0, 0), fontScale);
+
+        return Encode(canvas, options);
+    }
+
+    private static Mat ScaledBgr(Mat frame, Size size)
+    {
+        var bgr = new Mat();
+        switch (frame.Channels())
+        {
+            case 1: Cv2.CvtColor(frame, bgr, ColorConversionCodes.GRAY2BGR); break;
+            case 4: Cv2.CvtColor(frame, bgr, ColorConversionCodes.BGRA2BGR); break;
+            default: frame.CopyTo(bgr); break;
+        }
+
+        if (bgr.Size() == size)
+            return bgr;
+        using (bgr)
+        {
+            var scaled = new Mat();
+            Cv2.Resize(bgr, scaled, size, 0, 0, InterpolationFlags.Area);
+            return scaled;
+        }
+    }
+
+    // The colour's weight follows the heat (alpha * heat), not a flat alpha: a flat blend would paint the whole
+    // part JET-blue and hide the surface the operator needs to see where the model found nothing.
+    private static void BlendHeat(Mat canvas, Mat heat, float alpha)
+    {
+        using var heat8 = new Mat();
+        heat.ConvertTo(heat8, MatType.CV_8UC1, 255.0);
+        using var colours = new Mat();
+        Cv2.ApplyColorMap(heat8, colours, ColormapTypes.Jet);
+
+        var pixels = canvas.AsSpan<byte>();
+        var jet = colours.AsSpan<byte>();
+        var h = heat.AsSpan<float>();
+        for (var i = 0; i < h.Length; i++)
+        {
+            var v = h[i];
+            var w = alpha;
+            if (w == 0)
+                continue;
+            for (var c = 3 * i; c < 3 * i + 3; c++)
+                pixels[c] = (byte)(pixels[c] + w * (jet[c] - pixels[c]) + 0.5f);
+        }
+    }
+
+    private static void DrawRegion(Mat canvas, Region region, double scale, double fontScale)
+    {
+        var b = region.Box;
+        var x0 = (int)Math.Round(b.X * scale);
+        var y0 = (int)Math.Round(b.Y * scale);
+        var x1 = Math.Max(x0, (int)Math.Round((b.X + b.Width) * scale) - 1);
+        var y1 = Math.Max(y0, (int)Math.Round((b.Y + b.Height) * scale) - 1);
+        Cv2.Rectangle(canvas, new Point(x0, y0), new Point(x1, y1), BoxColour, 2);
+
+        var text = region.Score.ToString("0.00", CultureInfo.InvariantCulture);
+        var textSize = Cv2.GetTextSize(text, Font, fontScale, 1, out var baseline);
+        var labelHeight = textSize.Height + baseline + 4;
+        // Above the box when there is room, otherwise inside its top edge.
+        var top = y0 - labelHeight >= 0 ? y0 - labelHeight : y0;
+        DrawLabel(canvas, text, new Point(x0, top), fontScale);
+    }
+
+    /// <summary>White text on a black strip whose top-left corner is <paramref name="topLeft"/>: readable on any heat colour.</summary>
+    private static void DrawLabel(Mat canvas, string text, Point topLeft, double fontScale)
+    {
+        var textSize = Cv2.GetTextSize(text, Font, fontScale, 1, out var baseline);
+        var strip = new Rect(topLeft.X, topLeft.Y, textSize.Width + 4, textSize.Height + baseline + 4);
+        Cv2.Rectangle(canvas, strip, LabelBackground, -1);
+        Cv2.PutText(canvas, text, new Point(topLeft.X + 2, topLeft.Y + 2 + textSize.Height), Font, fontScale, BoxColour, 1, LineTypes.AntiAlias);
+    }
+
+    private static byte[] Encode(Mat canvas, OverlayOptions options)
+    {
+        var (extension, parameters) = options.Encoding == ImageEncoding.Png
+            ? (".png", Array.Empty<int>())
+            : (".jpg", new[] { (int)ImwriteFlags.JpegQuality, options.JpegQuality });
+        return Cv2.ImEncode(extension, canvas, out var bytes, parameters)
+            ? bytes
+            : throw new InvalidOperationException($"OpenCV could not encode the overlay as {options.Encoding}");
+    }
+}

@@ -1,0 +1,243 @@
+using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Model;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace DefectInspector.Inference.Tests;
+
+public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly GapResNet model = TestModels.Random(Architecture.ResNet18, classes: 2, seed: 7);
+
+    public void Dispose() => model.Dispose();
+
+    [Fact]
+    public void Cam_spatial_mean_plus_bias_equals_the_logit()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 1, n: 2, size: 96);
+        foreach (int target in new[] { 0, 1 })
+        {
+            var result = new Cam().Explain(model, input, new ExplainRequest(TargetClass: target));
+            float bias = model.ClassBias[target].item<float>();
+            for (int i = 0; i < 2; i++)
+            {
+                float mean = result.Heatmaps[i].Raw.Values.Average();
+                Assert.Equal(result.Logits[i][target], mean + bias, 4);
+            }
+        }
+    }
+
+    [Fact]
+    public void Cam_raw_map_is_the_head_weights_times_the_features()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 2, n: 1, size: 64);
+        var features = Features(input, 4);
+        var w = model.ClassWeights.detach()[1].data<float>().ToArray();
+        var expected = HandMap(features, (k, _) => w[k]);
+        var raw = new Cam().Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0].Raw;
+        AssertClose(expected, raw.Values, 1e-4);
+    }
+
+    [Theory]
+    [InlineData("gradcam")]
+    [InlineData("gradcam++")]
+    [InlineData("layercam")]
+    public void Closed_form_gradients_equal_autograd_at_the_last_layer(string method)
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 3, n: 2, size: 96);
+        var request = new ExplainRequest(GoodClass: 0);
+        var closed = CamMethods.Create(method, closedFormGradients: true).Explain(model, input, request);
+        var autograd = CamMethods.Create(method, closedFormGradients: false).Explain(model, input, request);
+        double maxDiff = 0;
+        for (int i = 0; i < 2; i++)
+        {
+            var a = closed.Heatmaps[i].Raw.Values;
+            var b = autograd.Heatmaps[i].Raw.Values;
+            maxDiff = Math.Max(maxDiff, a.Zip(b, (x, y) => Math.Abs(x - y)).Max());
+            Assert.True(b.Any(v => v != 0f), "the autograd map should not be all zero");
+        }
+        output.WriteLine($"{method}: closed form vs autograd max abs difference {maxDiff:E2}");
+        Assert.True(maxDiff <= 1e-5, $"{method}: max abs difference {maxDiff}");
+    }
+
+    [Fact]
+    public void Gradcam_plus_plus_matches_a_hand_computation()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 4, n: 1, size: 64);
+        var a = Features(input, 4);
+        int h = (int)a.shape[2], wdt = (int)a.shape[3], channels = (int)a.shape[1];
+        var w = model.ClassWeights.detach()[1].data<float>().ToArray();
+        var values = a.data<float>().ToArray();
+        var weights = new double[channels];
+        for (int k = 0; k < channels; k++)
+        {
+            double g = w[k] / (double)(h * wdt);
+            double sum = 0;
+            for (int p = 0; p < h * wdt; p++) sum += values[k * h * wdt + p];
+            double alpha = g == 0 ? 0 : g * g / (2 * g * g + sum * g * g * g + 1e-6);
+            weights[k] = h * wdt * Math.Max(g, 0) * alpha;
+        }
+        var expected = HandMap(a, (k, _) => weights[k]);
+        var raw = new GradCamPlusPlus().Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0].Raw;
+        AssertClose(expected, raw.Values, 1e-6);
+    }
+
+    [Fact]
+    public void Layercam_on_layer3_matches_a_hand_computation_from_autograd()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 5, n: 1, size: 64);
+        var a = Features(input, 3).requires_grad_(true);
+        var logits = model.Head(model.Features(a, 3, 4));
+        var g = torch.autograd.grad([logits[0, 1]], [a])[0];
+        var gv = g.data<float>().ToArray();
+        int hw = (int)(a.shape[2] * a.shape[3]);
+        var expected = HandMap(a.detach(), (k, p) => Math.Max(gv[k * hw + p], 0f));
+        var heatmap = new LayerCam().Explain(model, input, new ExplainRequest("layer3", TargetClass: 1)).Heatmaps[0];
+        Assert.Equal("layer3", heatmap.Layer);
+        Assert.Equal(4, heatmap.Raw.Width);
+        AssertClose(expected, heatmap.Raw.Values, 1e-5);
+    }
+
+    [Fact]
+    public void Gradcam_on_layer3_uses_mean_gradients()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 6, n: 1, size: 64);
+        var a = Features(input, 3).requires_grad_(true);
+        var logits = model.Head(model.Features(a, 3, 4));
+        var g = torch.autograd.grad([logits[0, 0]], [a])[0].mean([2L, 3L]).flatten().data<float>().ToArray();
+        var expected = HandMap(a.detach(), (k, _) => g[k]);
+        var raw = new GradCam().Explain(model, input, new ExplainRequest("layer3", TargetClass: 0)).Heatmaps[0].Raw;
+        AssertClose(expected, raw.Values, 1e-5);
+    }
+
+    [Fact]
+    public void Scorecam_matches_an_unbatched_channel_by_channel_computation()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 8, n: 1, size: 64);
+        var a = Features(input, 4)[0];
+        long channels = a.shape[0];
+        var scores = new float[channels];
+        using (no_grad())
+        {
+            for (long k = 0; k < channels; k++)
+            {
+                using var s = NewDisposeScope();
+                var up = nn.functional.interpolate(a[k].unsqueeze(0).unsqueeze(0), [64L, 64L], mode: InterpolationMode.Bilinear, align_corners: true);
+                var mask = (up - up.min()) / (up.max() - up.min() + 1e-8);
+                scores[k] = model.call(input * mask)[0, 1].item<float>();
+            }
+        }
+        double max = scores.Max();
+        var exp = scores.Select(s => Math.Exp(s - max)).ToArray();
+        double sum = exp.Sum();
+        var expected = HandMap(a.unsqueeze(0), (k, _) => exp[k] / sum);
+
+        var raw = new ScoreCam { PerturbationBatchSize = 48 }.Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0].Raw;
+        AssertClose(expected, raw.Values, 1e-4);
+    }
+
+    [Fact]
+    public void Scorecam_stops_when_cancelled()
+    {
+        using var scope = NewDisposeScope();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var input = TestModels.Input(seed: 9, n: 1, size: 64);
+        Assert.ThrowsAny<OperationCanceledException>(() => new ScoreCam().Explain(model, input, new ExplainRequest(), cts.Token));
+    }
+
+    [Fact]
+    public void Default_target_is_the_defect_class_of_a_good_defect_model_and_else_the_prediction()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 10, n: 3, size: 64);
+        var goodFirst = new Cam().Explain(model, input, new ExplainRequest(GoodClass: 0));
+        Assert.All(goodFirst.Heatmaps, h => Assert.Equal(1, h.TargetClass));
+        var goodSecond = new Cam().Explain(model, input, new ExplainRequest(GoodClass: 1));
+        Assert.All(goodSecond.Heatmaps, h => Assert.Equal(0, h.TargetClass));
+
+        using var multi = TestModels.Random(Architecture.ResNet18, classes: 4, seed: 11);
+        var predicted = new Cam().Explain(multi, input, new ExplainRequest(GoodClass: 0));
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(Array.IndexOf(predicted.Logits[i], predicted.Logits[i].Max()), predicted.Heatmaps[i].TargetClass);
+        var asked = new Cam().Explain(multi, input, new ExplainRequest(TargetClass: 2));
+        Assert.All(asked.Heatmaps, h => Assert.Equal(2, h.TargetClass));
+    }
+
+    [Fact]
+    public void Batched_maps_equal_one_image_at_a_time()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 12, n: 3, size: 64);
+        var batched = new GradCamPlusPlus().Explain(model, input, new ExplainRequest(TargetClass: 1));
+        for (int i = 0; i < 3; i++)
+        {
+            var single = new GradCamPlusPlus().Explain(model, input[i].unsqueeze(0), new ExplainRequest(TargetClass: 1));
+            AssertClose(single.Heatmaps[0].Raw.Values.Select(v => (double)v).ToArray(), batched.Heatmaps[i].Raw.Values, 1e-5);
+        }
+    }
+
+    [Theory]
+    [InlineData("cam")]
+    [InlineData("gradcam")]
+    [InlineData("layercam")]
+    public void Normalised_map_spans_zero_to_one_at_input_size(string method)
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 13, n: 1, size: 96);
+        var heatmap = CamMethods.Create(method).Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0];
+        Assert.Equal((96, 96), (heatmap.Normalised.Width, heatmap.Normalised.Height));
+        Assert.Equal((3, 3), (heatmap.Raw.Width, heatmap.Raw.Height));
+        Assert.InRange(heatmap.Normalised.Values.Min(), 0f, 1e-6f);
+        // The eps in the min-max keeps a flat map finite; it shaves a little off the peak of small-valued maps.
+        Assert.InRange(heatmap.Normalised.Values.Max(), 1f - 1e-3f, 1f);
+    }
+
+    [Fact]
+    public void Unknown_method_layer_or_class_is_refused_by_name()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 14, n: 1, size: 64);
+        Assert.Contains("'gradcam2'", Assert.Throws<ArgumentException>(() => CamMethods.Create("gradcam2")).Message);
+        Assert.Contains("'layer5'", Assert.Throws<ArgumentException>(() => new GradCam().Explain(model, input, new ExplainRequest("layer5"))).Message);
+        Assert.Contains("layer3", Assert.Throws<ArgumentException>(() => new Cam().Explain(model, input, new ExplainRequest("layer3"))).Message);
+        Assert.Contains("target class 5", Assert.ThrowsAny<ArgumentException>(() => new Cam().Explain(model, input, new ExplainRequest(TargetClass: 5))).Message);
+    }
+
+    private Tensor Features(Tensor input, int stage)
+    {
+        model.eval();
+        using var _ = no_grad();
+        return model.Features(input, 0, stage);
+    }
+
+    /// <summary>sum_k weight(k, position) * A[0, k, position], by plain loops.</summary>
+    private static double[] HandMap(Tensor activations, Func<int, int, double> weight)
+    {
+        int channels = (int)activations.shape[1];
+        int hw = (int)(activations.shape[2] * activations.shape[3]);
+        var a = activations.contiguous().data<float>().ToArray();
+        var map = new double[hw];
+        for (int k = 0; k < channels; k++)
+            for (int p = 0; p < hw; p++)
+                map[p] += weight(k, p) * a[k * hw + p];
+        return map;
+    }
+
+    private static void AssertClose(double[] expected, float[] actual, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.Contains(expected, v => v != 0);
+        double scale = Math.Max(1.0, expected.Max(Math.Abs));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * scale, $"at {i}: expected {expected[i]}, got {actual[i]}");
+    }
+}
