@@ -51,6 +51,5 @@ public class TorchRuntimeTests
         Assert.Contains("layer4.2.bn3.running_mean", keys);
         Assert.Contains("fc.bias", keys);
         Assert.Equal(new long[] { 3, 2048 }, model.state_dict()["fc.weight"].shape);
-        File.WriteAllLines("/tmp/r50keys.txt", model.state_dict().Select(kv => kv.Key + " " + string.Join("x", kv.Value.shape)));
     }
 }

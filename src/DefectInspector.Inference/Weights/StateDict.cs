@@ -19,7 +19,7 @@ public static class StateDict
         string extension = Path.GetExtension(path).ToLowerInvariant();
         var tensors = extension switch
         {
-            ".safetensors" => SafetensorsFile.Read(path).Tensors,
+            ".safetensors" or Bundle.ModelBundle.Extension => SafetensorsFile.Read(path).Tensors,
             ".pt" or ".pth" or ".bin" => ReadPickled(path),
             _ => throw new InvalidDataException($"{path}: unsupported weights format '{extension}': expected .safetensors, .pt or .pth (a state dict)"),
         };

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12+/Ubuntu 22.04+ machine to build, test and run DefectInspector:
+# the native libraries OpenCvSharp needs, and the .NET 10 SDK when it is not already installed.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+packages=(libgtk-3-0 ca-certificates)
+# Ubuntu 24.04+ renamed the GTK runtime package.
+if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates); fi
+
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks | grep -q '^10\.'; then
+  echo "setup: installing the .NET 10 SDK"
+  if apt-cache show dotnet-sdk-10.0 >/dev/null 2>&1; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dotnet-sdk-10.0 >/dev/null
+  else
+    curl -fsSL https://dot.net/v1/dotnet-install.sh -o /tmp/dotnet-install.sh
+    bash /tmp/dotnet-install.sh --channel 10.0 --install-dir "$HOME/.dotnet"
+    export PATH="$HOME/.dotnet:$PATH"
+    echo "setup: add $HOME/.dotnet to PATH in your shell profile"
+  fi
+fi
+echo "setup: ready ($(dotnet --version))"

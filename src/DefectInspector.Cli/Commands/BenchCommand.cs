@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Model;
+using DefectInspector.Inference.Weights;
+using DefectInspector.Vision.Imaging;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace DefectInspector.Cli.Commands;
+
+/// <summary>
+/// `defect-inspector bench`: forward latency and each explainer's cost as a ratio to the bare forward pass,
+/// all measured in one run on one machine so the ratios compare like with like.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var source = new ModelSource();
+        var image = new Option<FileInfo?>("--image") { Description = "Image to explain (default: a synthetic textured part with a scratch)." };
+        var iterations = new Option<int>("--iterations") { Description = "Timed passes per measurement.", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed passes first (the first passes are far slower).", DefaultValueFactory = _ => 10 };
+        var scoreCamIterations = new Option<int>("--scorecam-iterations") { Description = "Timed Score-CAM passes (each is hundreds of forwards).", DefaultValueFactory = _ => 3 };
+
+        var command = new Command("bench", "Measure forward ms/frame (batch 1 and 8) and each explainer's cost relative to the forward pass.");
+        source.AddTo(command);
+        command.Options.Add(image);
+        command.Options.Add(iterations);
+        command.Options.Add(warmup);
+        command.Options.Add(scoreCamIterations);
+        command.SetAction((parse, cancellation) =>
+        {
+            try
+            {
+                using var model = parse.GetValue(source.Model) is null && parse.GetValue(source.Weights) is null
+                    ? ImageNetModel(TorchDevice.Resolve(parse.GetValue(source.Device)!))
+                    : source.Load(parse);
+                var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations));
+                var rows = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
+                Print(rows, model, settings, parse.InvocationConfiguration.Output);
+                return Task.FromResult(0);
+            }
+            catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+
+    internal sealed record Settings(int Iterations, int Warmup, int ScoreCamIterations);
+
+    internal sealed record Row(string Name, double MsPerFrame, double? Ratio);
+
+    internal static IReadOnlyList<Row> Run(InspectionModel model, string? imagePath, Settings settings, CancellationToken cancellation)
+    {
+        var spec = model.Metadata.Preprocessing;
+        using var frame = imagePath is null ? SyntheticPart.Create(spec.Width * 2, spec.Height * 2) : ImageReader.Read(imagePath);
+        var input = Preprocessor.Preprocess(frame, spec);
+        using var scope = NewDisposeScope();
+        var one = model.ToBatch([input]);
+        var eight = model.ToBatch(Enumerable.Repeat(input, 8).ToList());
+        var network = model.Network;
+        network.eval();
+        var request = new ExplainRequest(GoodClass: model.Metadata.GoodClassIndex);
+
+        var cases = new List<(string Name, int Frames, int Iterations, Action Pass)>
+        {
+            ("forward, batch 1", 1, settings.Iterations, () => Forward(network, one)),
+            ("forward, batch 8", 8, settings.Iterations, () => Forward(network, eight)),
+            ("cam (layer4)", 1, settings.Iterations, () => Explain(new Cam(), network, one, request)),
+            ("gradcam (layer4, closed form)", 1, settings.Iterations, () => Explain(new GradCam(), network, one, request)),
+            ("gradcam++ (layer4, closed form)", 1, settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request)),
+            ("layercam (layer4, closed form)", 1, settings.Iterations, () => Explain(new LayerCam(), network, one, request)),
+            ("gradcam (layer4, autograd)", 1, settings.Iterations, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
+            ("gradcam (layer3, autograd)", 1, settings.Iterations, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
+            ("layercam (layer3, autograd)", 1, settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
+            ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", 1, settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
+        };
+
+        var results = new List<Row>();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(progress =>
+        {
+            var tasks = cases.Select(c => progress.AddTask(c.Name, maxValue: settings.Warmup + c.Iterations)).ToList();
+            double forwardMs = 0;
+            for (int i = 0; i < cases.Count; i++)
+            {
+                var (name, frames, count, pass) = cases[i];
+                for (int w = 0; w < settings.Warmup && (w == 0 || count > 3); w++)
+                {
+                    pass();
+                    tasks[i].Increment(1);
+                }
+                var times = new double[count];
+                for (int k = 0; k < count; k++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    var watch = Stopwatch.StartNew();
+                    pass();
+                    times[k] = watch.Elapsed.TotalMilliseconds / frames;
+                    tasks[i].Increment(1);
+                }
+                tasks[i].Value = tasks[i].MaxValue;
+                double median = Median(times);
+                if (i == 0) forwardMs = median;
+                results.Add(new Row(name, median, i == 0 ? null : median / forwardMs));
+            }
+        });
+        return results;
+    }
+
+    private static void Forward(GapResNet network, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        network.Run(input).Logits.cpu();
+    }
+
+    private static void Explain(CamMethod method, GapResNet network, Tensor input, ExplainRequest request)
+    {
+        using var scope = NewDisposeScope();
+        method.Explain(network, input, request);
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static InspectionModel ImageNetModel(Device device) =>
+        InspectionModel.FromImageNetTrunk(Path.Combine(AppContext.BaseDirectory, "models", "imagenet", "ResNet18.onnx"), ["good", "defect"], device);
+
+    private static void Print(IReadOnlyList<Row> rows, InspectionModel model, Settings settings, TextWriter output)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}, median of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up");
+        output.WriteLine();
+        output.WriteLine("| measurement | ms/frame | x forward |");
+        output.WriteLine("|---|---:|---:|");
+        foreach (var row in rows)
+            output.WriteLine($"| {row.Name} | {row.MsPerFrame.ToString("0.0", inv)} | {(row.Ratio is double r ? r.ToString("0.00", inv) : "1.00")} |");
+    }
+}

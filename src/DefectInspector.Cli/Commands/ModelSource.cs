@@ -1,0 +1,59 @@
+using System.CommandLine;
+using DefectInspector.Inference.Model;
+
+namespace DefectInspector.Cli.Commands;
+
+/// <summary>The flags that say which model to load: a bundle, or a PyTorch state dict with its architecture and classes.</summary>
+internal sealed class ModelSource
+{
+    public Option<FileInfo?> Model { get; } = new("--model") { Description = "A DefectInspector model bundle (.dimodel)." };
+
+    public Option<FileInfo?> Weights { get; } = new("--weights") { Description = "A PyTorch state dict with torchvision names (.safetensors, .pt, .pth)." };
+
+    public Option<string> Arch { get; } = new("--arch") { Description = "Architecture of --weights: resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => "resnet18" };
+
+    public Option<string?> Classes { get; } = new("--classes") { Description = "Class names of --weights in head order, comma-separated (a class named 'good' means defect-free)." };
+
+    public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N (config key Model:Device).", DefaultValueFactory = _ => CliSettings.Device };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Model);
+        command.Options.Add(Weights);
+        command.Options.Add(Arch);
+        command.Options.Add(Classes);
+        command.Options.Add(Device);
+    }
+
+    /// <summary>Loads the model the flags name; throws <see cref="UsageException"/> naming the flag when they don't fit.</summary>
+    public InspectionModel Load(ParseResult parse)
+    {
+        var bundle = parse.GetValue(Model);
+        var weights = parse.GetValue(Weights);
+        var device = TorchDevice.Resolve(parse.GetValue(Device)!);
+        if (bundle is not null && weights is not null)
+            throw new UsageException("--model and --weights: give one, not both");
+        if (bundle is not null)
+            return InspectionModel.FromBundle(bundle.FullName, device);
+        if (weights is null)
+            throw new UsageException("--model BUNDLE or --weights FILE --arch A --classes a,b: expected one of them");
+        string classes = parse.GetValue(Classes)
+            ?? throw new UsageException("--classes: expected the class names of --weights in head order, e.g. --classes good,defect");
+        var names = classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length < 2)
+            throw new UsageException($"--classes '{classes}': expected at least two comma-separated names");
+        Architecture architecture;
+        try
+        {
+            architecture = Architecture.Parse(parse.GetValue(Arch)!);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException("--arch " + e.Message);
+        }
+        return InspectionModel.FromStateDict(weights.FullName, architecture, names, device);
+    }
+}
+
+/// <summary>A flag or argument that can't be used; the message names it and what was expected.</summary>
+internal sealed class UsageException(string message) : Exception(message);
