@@ -63,7 +63,7 @@ public sealed class OnnxTrunkImporterTests(ImportedResNet18 fixture, ITestOutput
     public void State_dict_has_exactly_the_trunk_keys_of_GapResNet_with_their_shapes()
     {
         // CNTK's ResNet-18 has a third BasicBlock in layer4; the graph walk must find it rather than drop it.
-        Assert.Same(OnnxTrunkImporter.CntkResNet18, Trunk.Architecture);
+        Assert.Same(Architecture.ResNet18Cntk, Trunk.Architecture);
         Assert.Equal(new[] { 2, 2, 2, 3 }, Trunk.Architecture.Blocks);
         using var reference = new GapResNet(Trunk.Architecture, 2);
         var expected = reference.state_dict()
@@ -119,7 +119,7 @@ public sealed class OnnxTrunkImporterTests(ImportedResNet18 fixture, ITestOutput
         try
         {
             using var fresh = new GapResNet(Trunk.Architecture, 2);
-            var missing = Assert.Throws<InvalidOperationException>(() => Trunk.LoadInto(fresh));
+            var missing = Assert.Throws<WeightsMismatchException>(() => Trunk.LoadInto(fresh));
             Assert.Contains(key1, missing.Message);
             Assert.Contains(ImportedResNet18.TrunkPath, missing.Message);
         }

@@ -20,8 +20,8 @@ internal static class BenchCommand
     {
         var source = new ModelSource();
         var image = new Option<FileInfo?>("--image") { Description = "Image to explain (default: a synthetic textured part with a scratch)." };
-        var iterations = new Option<int>("--iterations") { Description = "Timed passes per measurement.", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed passes first (the first passes are far slower).", DefaultValueFactory = _ => 10 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed passes per measurement.", DefaultValueFactory = _ => 30 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed passes first (the first passes are far slower).", DefaultValueFactory = _ => 40 };
         var scoreCamIterations = new Option<int>("--scorecam-iterations") { Description = "Timed Score-CAM passes (each is hundreds of forwards).", DefaultValueFactory = _ => 3 };
 
         var command = new Command("bench", "Measure forward ms/frame (batch 1 and 8) and each explainer's cost relative to the forward pass.");
@@ -67,50 +67,79 @@ internal static class BenchCommand
         network.eval();
         var request = new ExplainRequest(GoodClass: model.Metadata.GoodClassIndex);
 
-        var cases = new List<(string Name, int Frames, int Iterations, Action Pass)>
+        Action forwardOne = () => Forward(network, one);
+        var explainers = new List<(string Name, int Iterations, Action Pass)>
         {
-            ("forward, batch 1", 1, settings.Iterations, () => Forward(network, one)),
-            ("forward, batch 8", 8, settings.Iterations, () => Forward(network, eight)),
-            ("cam (layer4)", 1, settings.Iterations, () => Explain(new Cam(), network, one, request)),
-            ("gradcam (layer4, closed form)", 1, settings.Iterations, () => Explain(new GradCam(), network, one, request)),
-            ("gradcam++ (layer4, closed form)", 1, settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request)),
-            ("layercam (layer4, closed form)", 1, settings.Iterations, () => Explain(new LayerCam(), network, one, request)),
-            ("gradcam (layer4, autograd)", 1, settings.Iterations, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
-            ("gradcam (layer3, autograd)", 1, settings.Iterations, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
-            ("layercam (layer3, autograd)", 1, settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
-            ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", 1, settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
+            ("cam (layer4)", settings.Iterations, () => Explain(new Cam(), network, one, request)),
+            ("gradcam (layer4, closed form)", settings.Iterations, () => Explain(new GradCam(), network, one, request)),
+            ("gradcam++ (layer4, closed form)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request)),
+            ("layercam (layer4, closed form)", settings.Iterations, () => Explain(new LayerCam(), network, one, request)),
+            ("gradcam (layer4, autograd)", settings.Iterations, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
+            ("gradcam (layer3, autograd)", settings.Iterations, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
+            ("gradcam++ (layer3, autograd)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
+            ("layercam (layer3, autograd)", settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
+            ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
         };
 
         var results = new List<Row>();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(progress =>
         {
-            var tasks = cases.Select(c => progress.AddTask(c.Name, maxValue: settings.Warmup + c.Iterations)).ToList();
-            double forwardMs = 0;
-            for (int i = 0; i < cases.Count; i++)
+            var warm = progress.AddTask("warm-up", maxValue: settings.Warmup);
+            var batched = progress.AddTask("forward, batch 1 and 8", maxValue: settings.Iterations);
+            var tasks = explainers.Select(c => progress.AddTask(c.Name, maxValue: c.Iterations)).ToList();
+
+            // libtorch's CPU kernels need dozens of passes before their timings settle.
+            for (int w = 0; w < settings.Warmup; w++)
             {
-                var (name, frames, count, pass) = cases[i];
-                for (int w = 0; w < settings.Warmup && (w == 0 || count > 3); w++)
-                {
-                    pass();
-                    tasks[i].Increment(1);
-                }
-                var times = new double[count];
+                forwardOne();
+                Forward(network, eight);
+                warm.Increment(1);
+            }
+
+            var forwardTimes = new List<double>();
+            var eightTimes = new double[settings.Iterations];
+            for (int k = 0; k < settings.Iterations; k++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                forwardTimes.Add(Time(forwardOne, 1));
+                eightTimes[k] = Time(() => Forward(network, eight), 8);
+                batched.Increment(1);
+            }
+
+            // Each explainer pass is paired with a forward pass right before it, so slow drift of the
+            // machine's speed cancels out of the ratio.
+            var pairs = new List<(string Name, double[] Explain, double[] Forward)>();
+            for (int i = 0; i < explainers.Count; i++)
+            {
+                var (name, count, pass) = explainers[i];
+                pass();
+                var explain = new double[count];
+                var forward = new double[count];
                 for (int k = 0; k < count; k++)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    var watch = Stopwatch.StartNew();
-                    pass();
-                    times[k] = watch.Elapsed.TotalMilliseconds / frames;
+                    forward[k] = Time(forwardOne, 1);
+                    explain[k] = Time(pass, 1);
                     tasks[i].Increment(1);
                 }
-                tasks[i].Value = tasks[i].MaxValue;
-                double median = Median(times);
-                if (i == 0) forwardMs = median;
-                results.Add(new Row(name, median, i == 0 ? null : median / forwardMs));
+                forwardTimes.AddRange(forward);
+                pairs.Add((name, explain, forward));
             }
+
+            results.Add(new Row("forward, batch 1", Median(forwardTimes), null));
+            results.Add(new Row("forward, batch 8 (per frame)", Median(eightTimes), Median(eightTimes) / Median(forwardTimes)));
+            foreach (var (name, explain, forward) in pairs)
+                results.Add(new Row(name, Median(explain), Median(explain) / Median(forward)));
         });
         return results;
+    }
+
+    private static double Time(Action pass, int frames)
+    {
+        var watch = Stopwatch.StartNew();
+        pass();
+        return watch.Elapsed.TotalMilliseconds / frames;
     }
 
     private static void Forward(GapResNet network, Tensor input)
@@ -126,7 +155,7 @@ internal static class BenchCommand
         method.Explain(network, input, request);
     }
 
-    private static double Median(double[] values)
+    private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
@@ -138,7 +167,8 @@ internal static class BenchCommand
     private static void Print(IReadOnlyList<Row> rows, InspectionModel model, Settings settings, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}, median of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up");
+        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}");
+        output.WriteLine($"medians of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up passes; each ratio is against forward passes paired with it");
         output.WriteLine();
         output.WriteLine("| measurement | ms/frame | x forward |");
         output.WriteLine("|---|---:|---:|");

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DefectInspector.Core.Explain;
 using static TorchSharp.torch;
 
@@ -18,11 +19,13 @@ public sealed record Explanation(IReadOnlyList<Heatmap> Heatmaps, IReadOnlyList<
         for (int i = 0; i < n; i++)
         {
             heatmaps[i] = new Heatmap(method, layer, (int)targetsCpu[i].item<long>(), ToMap(rawCpu[i]), ToMap(normCpu[i]));
-            allLogits[i] = logitsCpu[i].data<float>().ToArray();
+            allLogits[i] = ToArray(logitsCpu[i]);
         }
         return new Explanation(heatmaps, allLogits);
     }
 
-    private static FloatMap ToMap(Tensor map) =>
-        new((int)map.shape[1], (int)map.shape[0], map.contiguous().data<float>().ToArray());
+    private static FloatMap ToMap(Tensor map) => new((int)map.shape[1], (int)map.shape[0], ToArray(map));
+
+    // One block copy; the element-wise accessor costs about 1 ms per 224x224 map, which is 3% of a forward pass.
+    private static float[] ToArray(Tensor t) => MemoryMarshal.Cast<byte, float>(t.contiguous().bytes).ToArray();
 }

@@ -72,6 +72,29 @@ public sealed class InspectionModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// The ImageNet ResNet-18 trunk imported from its ONNX file, with a fresh (untrained) head: the starting point
+    /// for fine-tuning and a stand-in for speed measurements, not a defect classifier.
+    /// </summary>
+    public static InspectionModel FromImageNetTrunk(string onnxPath, IReadOnlyList<string> classes, Device device, int seed = 0)
+    {
+        using var trunk = OnnxTrunkImporter.Import(onnxPath);
+        manual_seed(seed);
+        var network = trunk.CreateModel(classes.Count);
+        var metadata = new BundleMetadata
+        {
+            Name = "imagenet-resnet18",
+            Architecture = network.Architecture.Name,
+            Classes = classes,
+            GoodClass = classes.FirstOrDefault(c => string.Equals(c, "good", StringComparison.OrdinalIgnoreCase)),
+            Preprocessing = trunk.Preprocessing,
+            Provenance = new Provenance { SourceWeights = trunk.Provenance, Notes = "ImageNet trunk with an untrained head" },
+        };
+        network.to(device);
+        network.eval();
+        return new InspectionModel(network, metadata, device, trunk.Sha256);
+    }
+
     /// <summary>Stacks preprocessed images into one [N, 3, H, W] batch on the model's device.</summary>
     public Tensor ToBatch(IReadOnlyList<InputImage> images)
     {

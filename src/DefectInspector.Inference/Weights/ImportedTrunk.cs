@@ -93,18 +93,7 @@ public sealed class ImportedTrunk : IDisposable
                 $"model: trunk imported from '{SourcePath}' is {Architecture.Name} (blocks per stage [{string.Join(",", Architecture.Blocks)}]); " +
                 $"expected a GapResNet of that architecture (new GapResNet(trunk.Architecture, classes) or trunk.CreateModel), " +
                 $"got {model.Architecture.Name} [{string.Join(",", model.Architecture.Blocks)}]");
-        var targets = TrunkEntries(model).ToList();
-        var missing = targets.Where(t => !StateDict.ContainsKey(t.Key)).Select(t => t.Key).ToList();
-        if (missing.Count > 0)
-            throw new InvalidOperationException(
-                $"trunk imported from '{SourcePath}' lacks {missing.Count} tensor(s) GapResNet({Architecture.Name}) needs: {string.Join(", ", missing)}");
-        var misshapen = targets.Where(t => !StateDict[t.Key].shape.SequenceEqual(t.Value.shape)).Select(t => t.Key).ToList();
-        if (misshapen.Count > 0)
-            throw new InvalidOperationException(
-                $"trunk imported from '{SourcePath}' has tensors shaped unlike GapResNet({Architecture.Name})'s: {string.Join(", ", misshapen)}");
-
-        using var _ = no_grad();
-        foreach (var (key, target) in targets) target.copy_(StateDict[key]);
+        Weights.StateDict.LoadInto(model, StateDict, SourcePath, includeHead: false);
     }
 
     /// <summary>The model's state-dict entries an imported trunk provides: everything but the head and BatchNorm's step counters.</summary>

@@ -17,7 +17,7 @@ namespace DefectInspector.Inference.Weights;
 /// Kernel sizes, strides and padding are checked against GapResNet's layers, and every tensor's shape against
 /// the state dict of a GapResNet of the architecture found.
 /// ML.NET's ResNet18.onnx is CNTK's ResNet-18, whose layer4 has three BasicBlocks (stages [2,2,2,3]), so it imports
-/// as <see cref="CntkResNet18"/>, not <see cref="Architecture.ResNet18"/>; load it with
+/// as <see cref="Architecture.ResNet18Cntk"/>, not <see cref="Architecture.ResNet18"/>; load it with
 /// <see cref="ImportedTrunk.CreateModel"/> or into <c>new GapResNet(trunk.Architecture, classes)</c>.
 /// </remarks>
 public static class OnnxTrunkImporter
@@ -26,15 +26,6 @@ public static class OnnxTrunkImporter
 
     /// <summary>The preprocessing graph's file name next to the trunk (as the build copies both to models/imagenet/).</summary>
     public const string PreprocessFileName = "ResNetPreprocess.onnx";
-
-    /// <summary>
-    /// CNTK's ResNet-18 (its create_imagenet_model_basic with num_stack_layers [2,1,1,2]): torchvision's ResNet-18 with a
-    /// third BasicBlock in layer4, i.e. 20 weight layers. GapResNet builds it from the block counts alone.
-    /// </summary>
-    public static readonly Architecture CntkResNet18 = new("resnet18-cntk", false, [2, 2, 2, 3]);
-
-    /// <summary>The BasicBlock trunks an ONNX file may turn out to be.</summary>
-    public static IReadOnlyList<Architecture> KnownArchitectures { get; } = [.. Architecture.All, CntkResNet18];
 
     /// <summary>torchvision's (and TorchSharp's) BatchNorm2d epsilon.</summary>
     public const double TorchBatchNormEpsilon = 1e-5;
@@ -145,9 +136,9 @@ public static class OnnxTrunkImporter
             }
             if (blocks.Count != GapResNet.LastStage)
                 throw graph.Unexpected($"{GapResNet.LastStage} stages of BasicBlocks", $"{blocks.Count}");
-            Architecture = KnownArchitectures.FirstOrDefault(a => !a.Bottleneck && a.Blocks.SequenceEqual(blocks))
+            Architecture = Architecture.All.FirstOrDefault(a => !a.Bottleneck && a.Blocks.SequenceEqual(blocks))
                 ?? throw graph.Unexpected(
-                    $"the BasicBlock stage sizes of {string.Join(" or ", KnownArchitectures.Where(a => !a.Bottleneck).Select(a => $"{a.Name} {OnnxGraph.Join(a.Blocks.Select(b => (long)b))}"))}",
+                    $"the BasicBlock stage sizes of {string.Join(" or ", Architecture.All.Where(a => !a.Bottleneck).Select(a => $"{a.Name} {OnnxGraph.Join(a.Blocks.Select(b => (long)b))}"))}",
                     OnnxGraph.Join(blocks.Select(b => (long)b)));
 
             var pool = graph.Consumers(x)[0];

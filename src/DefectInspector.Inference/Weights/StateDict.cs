@@ -26,10 +26,15 @@ public static class StateDict
         return StripDataParallelPrefix(tensors);
     }
 
-    /// <summary>Copies <paramref name="tensors"/> into <paramref name="model"/>, or throws naming every offending tensor.</summary>
-    public static void LoadInto(GapResNet model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    /// <summary>
+    /// Copies <paramref name="tensors"/> into <paramref name="model"/>, or throws naming every offending tensor before
+    /// anything is copied. Without <paramref name="includeHead"/> the tensors are a trunk and fc keeps its values.
+    /// </summary>
+    public static void LoadInto(GapResNet model, IReadOnlyDictionary<string, Tensor> tensors, string source, bool includeHead = true)
     {
-        var expected = model.state_dict();
+        var expected = model.state_dict()
+            .Where(e => includeHead || !e.Key.StartsWith("fc.", StringComparison.Ordinal))
+            .ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var (name, target) in expected)
         {

@@ -6,32 +6,12 @@ namespace DefectInspector.Vision.Imaging;
 /// </summary>
 public sealed class ImageReadException : Exception
 {
-    public ImageReadException()
-    {
-    }
-
-    public ImageReadException(string message)
-        : base(message)
-    {
-    }
-
-    public ImageReadException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public ImageReadException(string path, string problem, string expected)
-        : base($"image '{path}': {problem}; expected {expected}")
-    {
-        Path = path;
-    }
-
-    public ImageReadException(string path, string problem, string expected, Exception innerException)
+    public ImageReadException(string path, string problem, string expected, Exception? innerException = null)
         : base($"image '{path}': {problem}; expected {expected}", innerException)
     {
         Path = path;
     }
 
-    /// <summary>The file the error is about, when known.</summary>
-    public string? Path { get; }
+    /// <summary>The file the error is about.</summary>
+    public string Path { get; }
 }

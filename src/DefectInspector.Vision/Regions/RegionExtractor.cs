@@ -17,17 +17,19 @@ public static class RegionExtractor
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        ArgumentNullException.ThrowIfNull(rawMap);
+        // Bilinear resizing would smear one NaN over its neighbours, and no threshold is meaningful against it.
+        if (rawMap.Values is not null && !rawMap.Values.All(float.IsFinite))
+            throw new ArgumentException("raw heatmap contains NaN or infinite values: expected finite scores", nameof(rawMap));
         using var heat = MapMats.ResizedTo(rawMap, frameWidth, frameHeight, "raw heatmap");
-        var values = heat.AsSpan<float>();
 
-        var cut = Cutoff(values, settings);
+        var cut = Cutoff(heat, settings);
         if (cut is null)
             return [];
 
-        using var mask = new Mat(frameHeight, frameWidth, MatType.CV_8UC1);
-        var maskBytes = mask.AsSpan<byte>();
-        for (var i = 0; i < values.Length; i++)
-            maskBytes[i] = values[i] >= cut.Value ? (byte)255 : (byte)0;
+        // InRange is inclusive at both ends, giving heat >= cut; it is also far faster here than Compare with a scalar.
+        using var mask = new Mat();
+        Cv2.InRange(heat, new Scalar(cut.Value), new Scalar(double.PositiveInfinity), mask);
 
         using var labels = new Mat();
         using var stats = new Mat();
@@ -36,7 +38,7 @@ public static class RegionExtractor
         if (count <= 1)
             return [];
 
-        return Describe(values, labels.AsSpan<int>(), stats, count)
+        return Describe(heat.AsSpan<float>(), labels.AsSpan<int>(), stats, count)
             .Where(r => r.Area >= settings.MinArea)
             .OrderByDescending(r => r.PeakHeat)
             .Take(settings.MaxRegions)
@@ -44,45 +46,42 @@ public static class RegionExtractor
     }
 
     /// <summary>The heat a pixel needs to be inside a region; null when no pixel can qualify.</summary>
-    private static float? Cutoff(ReadOnlySpan<float> values, RegionSettings settings)
+    private static float? Cutoff(Mat heat, RegionSettings settings)
     {
         if (settings.Mode == ThresholdMode.Absolute)
             return settings.Threshold;
 
         // A map with no positive heat has no defect evidence; a fraction of a non-positive peak would select
         // the least-negative (i.e. coldest-looking) pixels as "hot".
-        var peak = float.NegativeInfinity;
-        foreach (var v in values)
-        {
-            if (v > peak)
-                peak = v;
-        }
-
-        return peak > 0 ? settings.Threshold * peak : null;
+        Cv2.MinMaxLoc(heat, out _, out double peak);
+        return peak > 0 ? (float)(settings.Threshold * peak) : null;
     }
 
-    private static List<Region> Describe(ReadOnlySpan<float> values, ReadOnlySpan<int> labels, Mat stats, int count)
+    private static unsafe List<Region> Describe(ReadOnlySpan<float> values, ReadOnlySpan<int> labels, Mat stats, int count)
     {
         var peak = new float[count];
         var sum = new double[count];
         var positive = new double[count];
         Array.Fill(peak, float.NegativeInfinity);
         double totalPositive = 0;
-        for (var i = 0; i < values.Length; i++)
+        // One pass over the frame with raw pointers: at camera resolution this loop is the extractor's main cost.
+        fixed (float* heat = values)
+        fixed (int* label = labels)
         {
-            var v = values[i];
-            var label = labels[i];
-            if (v > 0)
+            for (var i = 0; i < values.Length; i++)
             {
-                totalPositive += v;
-                positive[label] += v;
+                var v = heat[i];
+                if (v > 0)
+                    totalPositive += v;
+                var l = label[i];
+                if (l == 0)
+                    continue;
+                sum[l] += v;
+                if (v > 0)
+                    positive[l] += v;
+                if (v > peak[l])
+                    peak[l] = v;
             }
-
-            if (label == 0)
-                continue;
-            sum[label] += v;
-            if (v > peak[label])
-                peak[label] = v;
         }
 
         var statValues = stats.AsSpan<int>();

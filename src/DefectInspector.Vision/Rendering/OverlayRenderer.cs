@@ -44,42 +44,43 @@ public static class OverlayRenderer
         return Encode(canvas, options);
     }
 
+    /// <summary>A new BGR Mat of <paramref name="size"/>: the caller's frame is never drawn on.</summary>
     private static Mat ScaledBgr(Mat frame, Size size)
     {
-        var bgr = new Mat();
-        switch (frame.Channels())
-        {
-            case 1: Cv2.CvtColor(frame, bgr, ColorConversionCodes.GRAY2BGR); break;
-            case 4: Cv2.CvtColor(frame, bgr, ColorConversionCodes.BGRA2BGR); break;
-            default: frame.CopyTo(bgr); break;
-        }
-
-        if (bgr.Size() == size)
-            return bgr;
-        using (bgr)
-        {
-            var scaled = new Mat();
-            Cv2.Resize(bgr, scaled, size, 0, 0, InterpolationFlags.Area);
+        var scaled = new Mat();
+        if (frame.Size() == size)
+            frame.CopyTo(scaled);
+        else
+            Cv2.Resize(frame, scaled, size, 0, 0, InterpolationFlags.Area);
+        if (scaled.Channels() == 3)
             return scaled;
+
+        using (scaled)
+        {
+            var bgr = new Mat();
+            Cv2.CvtColor(scaled, bgr, scaled.Channels() == 1 ? ColorConversionCodes.GRAY2BGR : ColorConversionCodes.BGRA2BGR);
+            return bgr;
         }
     }
 
     // The colour's weight follows the heat (alpha * heat), not a flat alpha: a flat blend would paint the whole
     // part JET-blue and hide the surface the operator needs to see where the model found nothing.
-    private static void BlendHeat(Mat canvas, Mat heat, float alpha)
+    private static unsafe void BlendHeat(Mat canvas, Mat heat, float alpha)
     {
         using var heat8 = new Mat();
         heat.ConvertTo(heat8, MatType.CV_8UC1, 255.0);
         using var colours = new Mat();
         Cv2.ApplyColorMap(heat8, colours, ColormapTypes.Jet);
 
-        var pixels = canvas.AsSpan<byte>();
-        var jet = colours.AsSpan<byte>();
-        var h = heat.AsSpan<float>();
-        for (var i = 0; i < h.Length; i++)
+        // All three Mats were allocated here or by ScaledBgr, so they are continuous and same-sized.
+        var count = heat.Rows * heat.Cols;
+        var pixels = (byte*)canvas.Data;
+        var jet = (byte*)colours.Data;
+        var h = (float*)heat.Data;
+        for (var i = 0; i < count; i++)
         {
             var v = h[i];
-            var w = alpha;
+            var w = alpha * (v > 0 ? Math.Min(v, 1f) : 0f);
             if (w == 0)
                 continue;
             for (var c = 3 * i; c < 3 * i + 3; c++)
