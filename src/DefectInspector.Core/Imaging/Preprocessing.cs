@@ -18,11 +18,14 @@ public sealed record Preprocessing(int Width, int Height, ChannelOrder ChannelOr
     public static Preprocessing ImageNet(int width = 224, int height = 224) =>
         new(width, height, ChannelOrder.Rgb, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 
-    /// <summary>Throws with the field name when the spec cannot describe a valid transform.</summary>
-    public void Validate()
+    /// <summary>
+    /// Throws with the field name when the spec cannot describe a valid transform. A model needs at least 32x32
+    /// (five stride-2 stages); the transform alone works down to 1x1.
+    /// </summary>
+    public void Validate(int minimumSize = 32)
     {
-        if (Width < 32 || Height < 32)
-            throw new ArgumentException($"preprocessing input size {Width}x{Height}: expected at least 32x32");
+        if (Width < minimumSize || Height < minimumSize)
+            throw new ArgumentException($"preprocessing input size {Width}x{Height}: expected at least {minimumSize}x{minimumSize}");
         if (Mean is not { Length: 3 })
             throw new ArgumentException("preprocessing mean: expected 3 values, one per channel");
         if (Std is not { Length: 3 } || Std.Any(s => !(s > 0)))

@@ -23,7 +23,8 @@ public static class Preprocessor
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(spec);
-        CheckSpec(spec);
+        // The transform itself works on any size; the 32x32 minimum belongs to the network that loads the spec.
+        spec.Validate(minimumSize: 1);
         CheckFrame(frame);
 
         using var ordered = ToChannelOrder(frame, spec.ChannelOrder);
@@ -34,18 +35,6 @@ public static class Preprocessor
 
         var chw = ToNormalisedChw(resized ?? source, spec);
         return new InputImage(chw, spec.Width, spec.Height, frame.Width, frame.Height);
-    }
-
-    // Only what would corrupt the output is checked here. Preprocessing.Validate's 32x32 minimum is the
-    // network's constraint (five stride-2 stages) and belongs where a model's spec is loaded, not to the transform.
-    private static void CheckSpec(Preprocessing spec)
-    {
-        if (spec.Width < 1 || spec.Height < 1)
-            throw new ArgumentException($"preprocessing input size {spec.Width}x{spec.Height}: expected a positive size", nameof(spec));
-        if (spec.Mean is not { Length: 3 })
-            throw new ArgumentException("preprocessing mean: expected 3 values, one per channel", nameof(spec));
-        if (spec.Std is not { Length: 3 } || spec.Std.Any(s => !(s > 0)))
-            throw new ArgumentException("preprocessing std: expected 3 positive values, one per channel", nameof(spec));
     }
 
     private static void CheckFrame(Mat frame)
