@@ -155,7 +155,7 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Default_target_is_the_defect_class_of_a_good_defect_model_and_else_the_prediction()
+    public void Default_target_is_the_likeliest_defect_class_and_without_a_good_class_the_prediction()
     {
         using var scope = NewDisposeScope();
         var input = TestModels.Input(seed: 10, n: 3, size: 64);
@@ -165,9 +165,16 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         Assert.All(goodSecond.Heatmaps, h => Assert.Equal(0, h.TargetClass));
 
         using var multi = TestModels.Random(Architecture.ResNet18, classes: 4, seed: 11);
-        var predicted = new Cam().Explain(multi, input, new ExplainRequest(GoodClass: 0));
+        var predicted = new Cam().Explain(multi, input, new ExplainRequest(GoodClass: -1));
         for (int i = 0; i < 3; i++)
             Assert.Equal(Array.IndexOf(predicted.Logits[i], predicted.Logits[i].Max()), predicted.Heatmaps[i].TargetClass);
+        var likeliestDefect = new Cam().Explain(multi, input, new ExplainRequest(GoodClass: 2));
+        for (int i = 0; i < 3; i++)
+        {
+            var logits = likeliestDefect.Logits[i];
+            int expected = Enumerable.Range(0, 4).Where(c => c != 2).MaxBy(c => logits[c]);
+            Assert.Equal(expected, likeliestDefect.Heatmaps[i].TargetClass);
+        }
         var asked = new Cam().Explain(multi, input, new ExplainRequest(TargetClass: 2));
         Assert.All(asked.Heatmaps, h => Assert.Equal(2, h.TargetClass));
     }

@@ -36,8 +36,9 @@ public abstract class CamMethod
     protected abstract Tensor Weigh(CamContext context);
 
     /// <summary>
-    /// Explains a preprocessed batch [N, 3, H, W]. The target of image n is <paramref name="request"/>'s class,
-    /// or by default the defect class of a good/defect model, else the predicted class.
+    /// Explains a preprocessed batch [N, 3, H, W]. The target of image n is <paramref name="request"/>'s class, or by
+    /// default the most likely defect class of a model with a good class (the defect class of a good/defect model),
+    /// else the predicted class.
     /// </summary>
     public Explanation Explain(GapResNet model, Tensor input, ExplainRequest request, CancellationToken cancellation = default)
     {
@@ -101,9 +102,12 @@ public abstract class CamMethod
         long n = logits.shape[0];
         if (request.TargetClass is int explicitClass)
             return full(n, explicitClass, dtype: ScalarType.Int64, device: logits.device);
-        if (classes == 2 && request.GoodClass is 0 or 1)
-            return full(n, 1 - request.GoodClass, dtype: ScalarType.Int64, device: logits.device);
-        return logits.argmax(1);
+        if (request.GoodClass < 0 || request.GoodClass >= classes)
+            return logits.argmax(1);
+        // With a good class, the map to show is the evidence for a defect: the defect class of a good/defect
+        // model, the most likely defect kind of a good + kinds model, whatever the prediction.
+        var defectLogits = logits.index_fill(1, tensor(new long[] { request.GoodClass }, device: logits.device), double.NegativeInfinity);
+        return defectLogits.argmax(1);
     }
 
     /// <summary>ReLU, min-max at feature resolution, bilinear to the input size (cv2 INTER_LINEAR), min-max again.</summary>

@@ -27,6 +27,15 @@ public sealed class InspectionModel : IDisposable
     /// <summary>SHA-256 of the file the weights came from: the model's identity in verdicts.</summary>
     public string Sha256 { get; }
 
+    /// <summary>A network already in memory (e.g. just trained) served with <paramref name="metadata"/>; takes ownership.</summary>
+    public static InspectionModel FromNetwork(GapResNet network, BundleMetadata metadata, Device device, string identity)
+    {
+        metadata.Validate(metadata.Name);
+        network.to(device);
+        network.eval();
+        return new InspectionModel(network, metadata, device, identity);
+    }
+
     public static InspectionModel FromBundle(string path, Device device)
     {
         var (network, metadata, sha) = ModelBundle.Load(path, device);
@@ -96,20 +105,7 @@ public sealed class InspectionModel : IDisposable
     }
 
     /// <summary>Stacks preprocessed images into one [N, 3, H, W] batch on the model's device.</summary>
-    public Tensor ToBatch(IReadOnlyList<InputImage> images)
-    {
-        if (images.Count == 0) throw new ArgumentException("a batch needs at least one image", nameof(images));
-        var spec = Metadata.Preprocessing;
-        var data = new float[images.Count * 3 * spec.Height * spec.Width];
-        int plane = 3 * spec.Height * spec.Width;
-        for (int i = 0; i < images.Count; i++)
-        {
-            if (images[i].Width != spec.Width || images[i].Height != spec.Height)
-                throw new ArgumentException($"image {i} is {images[i].Width}x{images[i].Height}; the model expects {spec.Width}x{spec.Height}");
-            images[i].Chw.CopyTo(data, i * plane);
-        }
-        return tensor(data, [images.Count, 3, spec.Height, spec.Width]).to(Device);
-    }
+    public Tensor ToBatch(IReadOnlyList<InputImage> images) => InputBatch.ToTensor(images, Metadata.Preprocessing, Device);
 
     public Prediction Predict(float[] logits)
     {

@@ -1,0 +1,66 @@
+using DefectInspector.Core.Explain;
+using DefectInspector.Core.Regions;
+using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Model;
+using DefectInspector.Training.Data;
+using DefectInspector.Vision.Imaging;
+using DefectInspector.Vision.Regions;
+using OpenCvSharp;
+using static TorchSharp.torch;
+
+namespace DefectInspector.Training.Evaluate;
+
+/// <summary>
+/// Runs a served model over labelled images the way the line would (prediction, map, regions), keeping what
+/// the metrics need: the heat projected on the frame and the defect mask.
+/// </summary>
+public static class Evaluator
+{
+    public static IReadOnlyList<ImageOutcome> Run(InspectionModel model, IReadOnlyList<LabelledImage> images, CamMethod method, string layer,
+        RegionSettings regions, int batchSize, Action<int>? progress, CancellationToken cancellation)
+    {
+        var outcomes = new List<ImageOutcome>(images.Count);
+        var request = new ExplainRequest(layer, GoodClass: model.Metadata.GoodClassIndex);
+        for (int start = 0; start < images.Count; start += batchSize)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var batch = images.Skip(start).Take(batchSize).ToList();
+            var frames = batch.Select(i => ImageReader.Read(i.Path)).ToList();
+            try
+            {
+                Explanation explanation;
+                using (var scope = NewDisposeScope())
+                    explanation = method.Explain(model.Network, model.ToBatch(frames.Select(f => Preprocessor.Preprocess(f, model.Metadata.Preprocessing)).ToList()), request, cancellation);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    var prediction = model.Predict(explanation.Logits[i]);
+                    var heat = explanation.Heatmaps[i].Raw;
+                    var found = prediction.IsGood ? [] : RegionExtractor.Extract(heat, frames[i].Width, frames[i].Height, regions);
+                    outcomes.Add(new ImageOutcome(batch[i].Path, batch[i].Kind, batch[i].IsDefect, prediction.DefectScore, prediction.PredictedClassName,
+                        found, HeatmapProjection.ToFrame(heat, frames[i].Width, frames[i].Height), ReadMask(batch[i].MaskPath)));
+                }
+            }
+            finally
+            {
+                foreach (var f in frames) f.Dispose();
+            }
+            progress?.Invoke(outcomes.Count);
+        }
+        return outcomes;
+    }
+
+    /// <summary>Raw maps of <paramref name="images"/> projected on their frames, for calibrating region thresholds.</summary>
+    public static IReadOnlyList<FloatMap> FrameHeat(InspectionModel model, IReadOnlyList<LabelledImage> images, CamMethod method, string layer, int batchSize, CancellationToken cancellation) =>
+        Run(model, images, method, layer, new RegionSettings(), batchSize, null, cancellation).Select(o => o.FrameHeat!).ToList();
+
+    private static bool[]? ReadMask(string? path)
+    {
+        if (path is null) return null;
+        using var mask = Cv2.ImRead(path, ImreadModes.Grayscale);
+        if (mask.Empty()) throw new DataProblemException($"{path}: mask cannot be read: expected an 8-bit image, 255 = defect");
+        var bytes = mask.AsSpan<byte>();
+        var result = new bool[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) result[i] = bytes[i] > 127;
+        return result;
+    }
+}

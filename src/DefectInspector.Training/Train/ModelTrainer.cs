@@ -1,0 +1,72 @@
+using DefectInspector.Core.Decision;
+using DefectInspector.Core.Regions;
+using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Model;
+using DefectInspector.Training.Calibrate;
+using DefectInspector.Training.Data;
+using DefectInspector.Training.Evaluate;
+using Microsoft.Extensions.Logging;
+
+namespace DefectInspector.Training.Train;
+
+/// <summary>What a finished training run reports.</summary>
+public sealed record TrainingSummary(string BundlePath, int BestEpoch, double ValidationAuroc, DecisionThresholds Decision, RegionSettings Regions, IReadOnlyList<EpochRecord> History);
+
+/// <summary>
+/// Train, then calibrate on the validation images and write the bundle: the decision threshold for the stated goal,
+/// and the region threshold in raw map units from good parts, so a region means "hotter than good parts get".
+/// </summary>
+public static class ModelTrainer
+{
+    public static TrainingSummary TrainAndPackage(Dataset data, IReadOnlyList<LabelledImage> train, IReadOnlyList<LabelledImage> validation,
+        TrainingOptions options, string bundlePath, bool resume, ITrainingProgress progress, ILogger logger, CancellationToken cancellation)
+    {
+        var goal = ThresholdGoal.Parse(options.Target);
+        var trained = new Trainer(logger).Train(data, train, validation, options, bundlePath + ".training", resume, progress, cancellation);
+        var draft = new BundleMetadata
+        {
+            Name = Path.GetFileNameWithoutExtension(bundlePath),
+            Version = DateTimeOffset.UtcNow.ToString("yyyyMMdd.HHmmss", System.Globalization.CultureInfo.InvariantCulture),
+            Architecture = trained.Network.Architecture.Name,
+            Classes = trained.Classes,
+            GoodClass = LabelledImage.GoodKind,
+            Preprocessing = trained.Preprocessing,
+            Explainer = new ExplainerDefaults(options.Method, options.Layer),
+        };
+        using var model = InspectionModel.FromNetwork(trained.Network, draft, Inference.Model.TorchDevice.Resolve(options.Device), "in training");
+
+        progress.Phase("calibrating on validation images");
+        var method = CamMethods.Create(options.Method);
+        var outcomes = Evaluator.Run(model, validation, method, options.Layer, draft.Regions, options.BatchSize, null, cancellation);
+        var scores = outcomes.Select(o => o.DefectScore).ToArray();
+        var defect = outcomes.Select(o => o.IsDefect).ToArray();
+        var decision = ThresholdCalibrator.Calibrate(scores, defect, goal);
+        var regions = RegionCalibrator.Calibrate(outcomes.Where(o => !o.IsDefect).Select(o => o.FrameHeat!).ToList(), draft.Regions);
+        double auroc = ImageMetrics.Auroc(scores, defect);
+
+        var metadata = draft with
+        {
+            Decision = decision,
+            Regions = regions,
+            Provenance = new Provenance
+            {
+                SourceWeights = trained.SourceWeights,
+                DatasetFingerprint = DatasetFingerprint.Compute(data),
+                Seed = options.Seed,
+                ValidationMetrics = new Dictionary<string, double>
+                {
+                    ["auroc"] = auroc,
+                    ["averagePrecision"] = ImageMetrics.AveragePrecision(scores, defect),
+                    ["bestEpoch"] = trained.BestEpoch,
+                    ["epochs"] = trained.History.Count,
+                    ["trainImages"] = train.Count,
+                    ["validationImages"] = validation.Count,
+                },
+                Notes = $"target {goal}; {options}",
+            },
+        };
+        ModelBundle.Save(bundlePath, model.Network, metadata);
+        return new TrainingSummary(bundlePath, trained.BestEpoch, auroc, decision, regions, trained.History);
+    }
+}

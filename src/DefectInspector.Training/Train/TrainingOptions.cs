@@ -1,0 +1,62 @@
+using DefectInspector.Training.Augment;
+
+namespace DefectInspector.Training.Train;
+
+/// <summary>
+/// How to fine-tune. The defaults fit the 20-minute budget for ~1100 images on a 2-core CPU: the ImageNet
+/// ResNet-18 trunk, 256 px input (blowholes of 30 px stay several feature pixels wide), stem and layer1 frozen.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>resnet18 starts from the ImageNet trunk (CNTK's ResNet-18); resnet34/resnet50 start from <see cref="InitWeights"/> or random.</summary>
+    public string Architecture { get; init; } = "resnet18";
+
+    public int InputSize { get; init; } = 256;
+
+    public int Epochs { get; init; } = 8;
+
+    public int BatchSize { get; init; } = 16;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>Linear warm-up, in epochs, before the cosine decay.</summary>
+    public double WarmupEpochs { get; init; } = 0.5;
+
+    /// <summary>Epochs without a better validation AUROC before stopping early.</summary>
+    public int Patience { get; init; } = 3;
+
+    /// <summary>Stages kept frozen: 0 = none, 1 = stem and layer1, ... 4 = the whole trunk (head only).</summary>
+    public int FreezeStages { get; init; } = 1;
+
+    public int Seed { get; init; }
+
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Decision threshold goal: escape=0.01, f1, or a fixed probability.</summary>
+    public string Target { get; init; } = "escape=0.01";
+
+    /// <summary>A torchvision-named state dict to start resnet34/resnet50 (or resnet18) from instead.</summary>
+    public string? InitWeights { get; init; }
+
+    public AugmentOptions Augment { get; init; } = new();
+
+    /// <summary>The CAM method and layer the region threshold is calibrated for.</summary>
+    public string Method { get; init; } = "cam";
+
+    public string Layer { get; init; } = "layer4";
+
+    public void Validate()
+    {
+        Inference.Model.Architecture.Parse(Architecture);
+        if (InputSize is < 64 or > 1024) throw new ArgumentException($"--input-size {InputSize}: expected 64..1024");
+        if (Epochs < 1) throw new ArgumentException($"--epochs {Epochs}: expected at least 1");
+        if (BatchSize < 2) throw new ArgumentException($"--batch-size {BatchSize}: expected at least 2 (BatchNorm needs a batch)");
+        if (!(LearningRate > 0)) throw new ArgumentException($"--lr {LearningRate}: expected a positive learning rate");
+        if (FreezeStages is < 0 or > 4) throw new ArgumentException($"--freeze {FreezeStages}: expected 0..4");
+        if (Patience < 1) throw new ArgumentException($"--patience {Patience}: expected at least 1");
+        Inference.Model.Layers.ToStage(Layer);
+        Inference.Explain.CamMethods.Create(Method);
+    }
+}
