@@ -52,7 +52,7 @@ public static class ModelTrainer
             Provenance = new Provenance
             {
                 SourceWeights = trained.SourceWeights,
-                DatasetFingerprint = DatasetFingerprint.Compute(data),
+                DatasetFingerprint = data.Fingerprint(),
                 Seed = options.Seed,
                 ValidationMetrics = new Dictionary<string, double>
                 {
