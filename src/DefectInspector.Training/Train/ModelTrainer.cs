@@ -41,8 +41,8 @@ public static class ModelTrainer
         var outcomes = Evaluator.Run(model, validation, method, options.Layer, draft.Regions, options.BatchSize, null, cancellation);
         var scores = outcomes.Select(o => o.DefectScore).ToArray();
         var defect = outcomes.Select(o => o.IsDefect).ToArray();
-        var decision = ThresholdCalibrator.Calibrate(scores, defect, goal);
-        var regions = RegionCalibrator.Calibrate(outcomes.Where(o => !o.IsDefect).Select(o => o.FrameHeat!).ToList(), draft.Regions);
+        var decision = ThresholdCalibrator.Calibrate(scores, defect, goal, options.ReviewFraction);
+        var regions = RegionCalibrator.Calibrate(outcomes, options.RegionQuantile, draft.Regions.MinArea, draft.Regions.MaxRegions);
         double auroc = ImageMetrics.Auroc(scores, defect);
 
         var metadata = draft with

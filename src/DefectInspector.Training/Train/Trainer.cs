@@ -53,7 +53,7 @@ public sealed class Trainer(ILogger logger)
             {
                 state = checkpoint.ReadState();
                 if (state.RunFingerprint != fingerprint)
-                    throw new InvalidOperationException($"--resume: the checkpoint in {checkpoint.Folder} belongs to a run with other data or options; delete it or train without --resume");
+                    throw new InvalidOperationException($"--resume: the checkpoint in {checkpoint.Folder} belongs to a run with other data or options (run {state.RunFingerprint}, this one {fingerprint}); delete it or train without --resume");
                 checkpoint.RestoreLast(network, optimizer);
                 logger.LogInformation("Resuming after epoch {Epoch} from {Folder}", state.CompletedEpochs, checkpoint.Folder);
             }
@@ -191,7 +191,7 @@ public sealed class Trainer(ILogger logger)
     private static string RunFingerprint(Dataset data, IReadOnlyList<LabelledImage> train, IReadOnlyList<LabelledImage> validation, TrainingOptions options, IReadOnlyList<string> classes)
     {
         var text = new StringBuilder();
-        text.AppendLine(options.ToString()).AppendLine(string.Join(",", classes));
+        text.AppendLine(options.WeightsOnly().ToString()).AppendLine(string.Join(",", classes));
         foreach (var image in train) text.Append("T ").AppendLine(image.Path);
         foreach (var image in validation) text.Append("V ").AppendLine(image.Path);
         text.AppendLine(data.Images.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));

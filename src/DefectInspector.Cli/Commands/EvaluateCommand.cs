@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using DefectInspector.Core.Explain;
+using DefectInspector.Inference.Explain;
+using DefectInspector.Training.Data;
+using DefectInspector.Training.Evaluate;
+using DefectInspector.Vision.Imaging;
+using DefectInspector.Vision.Rendering;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace DefectInspector.Cli.Commands;
+
+/// <summary>`defect-inspector evaluate`: image-level and localisation metrics of a model on labelled images, with a report.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var data = new DataOptions();
+        var source = new ModelSource();
+        var report = new Option<DirectoryInfo?>("--report") { Description = "Folder for report.json and report.html." };
+        var method = new Option<string?>("--method") { Description = "CAM method (default: the bundle's)." };
+        var layer = new Option<string?>("--layer") { Description = "Layer (default: the bundle's)." };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+
+        var command = new Command("evaluate", "Measure a model on labelled images: AUROC, AP, F1, escapes, localisation; optional HTML report.");
+        data.AddTo(command);
+        source.AddTo(command);
+        command.Options.Add(report);
+        command.Options.Add(method);
+        command.Options.Add(layer);
+        command.Options.Add(batchSize);
+
+        command.SetAction((parse, cancellation) =>
+        {
+            using var loggers = CliLogging.Create();
+            var log = loggers.CreateLogger("evaluate");
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            try
+            {
+                using var model = source.Load(parse);
+                var camMethod = CamMethods.Create(parse.GetValue(method) ?? model.Metadata.Explainer.Method);
+                string camLayer = parse.GetValue(layer) ?? model.Metadata.Explainer.Layer;
+                var dataset = data.Read(parse, log);
+                // Data that names a test split is evaluated on it; otherwise on everything selected.
+                var images = dataset.Images.Any(i => i.Split == "test") ? dataset.Images.Where(i => i.Split == "test").ToList() : dataset.Images.ToList();
+                if (images.Count == 0) throw new DataProblemException($"{dataset.Source}: no images to evaluate");
+
+                IReadOnlyList<ImageOutcome> outcomes = [];
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(context =>
+                {
+                    var task = context.AddTask($"evaluating {images.Count} images ({camMethod.Name})", maxValue: images.Count);
+                    outcomes = Evaluator.Run(model, images, camMethod, camLayer, model.Metadata.Regions, parse.GetValue(batchSize), done => task.Value = done, cancellation);
+                });
+
+                var subject = new ReportSubject($"{model.Metadata.Name} {model.Metadata.Version}", model.Sha256, dataset.Source, $"{camMethod.Name}/{camLayer}");
+                var result = EvaluationReport.Create(outcomes, subject, model.Metadata.Decision, model.Metadata.Regions);
+                if (parse.GetValue(report) is { } dir)
+                {
+                    Directory.CreateDirectory(dir.FullName);
+                    var files = result.Write(dir.FullName, outcomes, Overlay);
+                    stderr.WriteLine($"report: {files.Html}");
+                }
+                Print(result, stdout);
+                return Task.FromResult(0);
+            }
+            catch (OperationCanceledException)
+            {
+                stderr.WriteLine("interrupted");
+                return Task.FromResult(130);
+            }
+            catch (Exception e) when (e is UsageException or DataProblemException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException or Inference.Weights.WeightsMismatchException)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return Task.FromResult(2);
+            }
+        });
+        return command;
+    }
+
+    private static byte[] Overlay(ImageOutcome outcome)
+    {
+        using var frame = ImageReader.Read(outcome.Path);
+        var heat = outcome.FrameHeat ?? new FloatMap(1, 1, [0f]);
+        float max = heat.Values.Max();
+        var display = new FloatMap(heat.Width, heat.Height, heat.Values.Select(v => max > 0 ? Math.Max(v, 0) / max : 0f).ToArray());
+        string header = string.Create(CultureInfo.InvariantCulture, $"{outcome.Kind}: {outcome.PredictedClass} {outcome.DefectScore:0.00}");
+        return OverlayRenderer.Render(frame, display, outcome.Regions, header, new OverlayOptions(MaxWidth: 480));
+    }
+
+    private static void Print(EvaluationReport report, TextWriter output)
+    {
+        string F(double? v) => v is double d ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
+        var c = report.ImageLevel.Confusion;
+        output.WriteLine($"images {report.Counts.Images} ({report.Counts.Defective} defective, {report.Counts.Good} good), threshold {report.Decision.Threshold.ToString(CultureInfo.InvariantCulture)}");
+        output.WriteLine($"image AUROC {F(report.ImageLevel.Auroc)}  AP {F(report.ImageLevel.AveragePrecision)}  F1 {F(c.F1)}  escape rate {F(c.EscapeRate)}  false-reject rate {F(c.FalseRejectRate)}");
+        output.WriteLine($"confusion: TP {c.TruePositives}  FN {c.FalseNegatives}  FP {c.FalsePositives}  TN {c.TrueNegatives}");
+        foreach (var kind in report.PerKind)
+            output.WriteLine($"  {kind.Kind}: {kind.Images} images, recall {F(kind.Recall)}, AUROC vs good {F(kind.AurocVersusGood)}");
+        if (report.Localisation is { } l)
+            output.WriteLine($"localisation: pixel AUROC {F(l.PixelAuroc)}  pointing game {F(l.PointingGame)}  region recall {F(l.RegionRecall)}  good parts with regions {F(l.FalseRegionRate)}  region IoU {F(l.MeanRegionIou)}");
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using OpenCvSharp;
+
+namespace DefectInspector.Cli.Tests;
+
+/// <summary>End to end: train a bundle on a folder of made-up parts, evaluate it, and read the report.</summary>
+public sealed class TrainEvaluateCliTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("di-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public void Train_writes_a_calibrated_bundle_that_evaluate_and_explain_use()
+    {
+        string data = MakeImageFolder("parts", perClass: 16);
+        string bundle = Path.Combine(dir, "parts.dimodel");
+
+        var train = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "3", "--batch-size", "8",
+            "--lr", "0.002", "--target", "f1", "--seed", "5");
+        Assert.True(train.ExitCode == 0, train.ToString());
+        Assert.Contains("wrote " + bundle, train.Stdout);
+        Assert.True(File.Exists(bundle));
+        Assert.True(File.Exists(Path.Combine(bundle + ".training", "state.json")));
+
+        string reportDir = Path.Combine(dir, "report");
+        var evaluate = CliProcess.Run("evaluate", "--data", data, "--model", bundle, "--report", reportDir);
+        Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
+        Assert.Contains("image AUROC", evaluate.Stdout);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json")));
+        var imageLevel = report.RootElement.GetProperty("imageLevel");
+        Assert.True(imageLevel.GetProperty("auroc").GetDouble() > 0.9, report.RootElement.ToString());
+        Assert.Equal(32, report.RootElement.GetProperty("counts").GetProperty("images").GetInt32());
+        string html = File.ReadAllText(Path.Combine(reportDir, "report.html"));
+        Assert.Contains("<svg", html);
+        Assert.Contains("data:image/jpeg;base64,", html);
+
+        var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        Assert.Equal(16, explain.StdoutLines.Length);
+    }
+
+    [Fact]
+    public void Data_problems_stop_training_with_the_file_named()
+    {
+        string manifest = Path.Combine(dir, "manifest.csv");
+        File.WriteAllText(manifest, "image,kind\nparts/a.png,good\n");
+        var result = CliProcess.Run("train", "--data", manifest, "--out", Path.Combine(dir, "x.dimodel"));
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(manifest, result.Stderr);
+        Assert.Contains("label", result.Stderr);
+
+        string empty = Directory.CreateDirectory(Path.Combine(dir, "empty")).FullName;
+        Directory.CreateDirectory(Path.Combine(empty, "good"));
+        var noImages = CliProcess.Run("train", "--data", empty, "--out", Path.Combine(dir, "y.dimodel"));
+        Assert.True(noImages.ExitCode == 2, noImages.ToString());
+        Assert.Contains(empty, noImages.Stderr);
+    }
+
+    [Fact]
+    public void Train_refuses_unusable_options_by_name()
+    {
+        string data = MakeImageFolder("few", perClass: 3);
+        var result = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--target", "escape=2");
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("escape", result.Stderr);
+    }
+
+    private string MakeImageFolder(string name, int perClass)
+    {
+        string root = Path.Combine(dir, name);
+        var random = new Random(3);
+        foreach (string kind in new[] { "good", "scratch" })
+        {
+            string folder = Directory.CreateDirectory(Path.Combine(root, kind)).FullName;
+            for (int i = 0; i < perClass; i++)
+            {
+                using var image = new Mat(96, 96, MatType.CV_8UC3);
+                Cv2.Randn(image, new Scalar(140, 140, 140), new Scalar(12, 12, 12));
+                if (kind == "scratch")
+                {
+                    var a = new Point(random.Next(10, 50), random.Next(10, 50));
+                    Cv2.Line(image, a, new Point(a.X + 30, a.Y + 25), new Scalar(25, 25, 25), 3);
+                }
+                Cv2.ImWrite(Path.Combine(folder, $"{kind}-{i:00}.png"), image);
+            }
+        }
+        return root;
+    }
+}
