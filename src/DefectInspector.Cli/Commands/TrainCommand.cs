@@ -29,13 +29,14 @@ internal static class TrainCommand
         var validationFraction = new Option<double>("--val-fraction") { Description = "Share of images (or groups) held out for validation.", DefaultValueFactory = _ => 0.2 };
         var validationGroups = new Option<string[]>("--val-groups") { Description = "Hold out exactly these groups for validation.", AllowMultipleArgumentsPerToken = true };
         var method = new Option<string>("--method") { Description = "CAM method the region threshold is calibrated for.", DefaultValueFactory = _ => defaults.Method };
+        var layer = new Option<string>("--layer") { Description = "Layer of that method's map.", DefaultValueFactory = _ => defaults.Layer };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from <out>.training/ (after a finished run: calibrate again, e.g. with another --target)." };
         var regionQuantile = new Option<double>("--region-quantile") { Description = "Region threshold just above this quantile of good validation parts' peak heat.", DefaultValueFactory = _ => defaults.RegionQuantile };
         var reviewFraction = new Option<double>("--review-fraction") { Description = "Share of validation parts the uncertain band may hold.", DefaultValueFactory = _ => defaults.ReviewFraction };
 
         var command = new Command("train", "Fine-tune a GAP-ResNet on labelled images and write a calibrated model bundle.");
         data.AddTo(command);
-        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, patience, seed, device, target, init, validationFraction, validationGroups, method, resume, regionQuantile, reviewFraction })
+        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, resume, regionQuantile, reviewFraction })
             command.Options.Add(option);
 
         command.SetAction((parse, cancellation) =>
@@ -59,6 +60,7 @@ internal static class TrainCommand
                     Target = parse.GetValue(target)!,
                     InitWeights = parse.GetValue(init)?.FullName,
                     Method = parse.GetValue(method)!,
+                    Layer = parse.GetValue(layer)!,
                     RegionQuantile = parse.GetValue(regionQuantile),
                     ReviewFraction = parse.GetValue(reviewFraction),
                 };
