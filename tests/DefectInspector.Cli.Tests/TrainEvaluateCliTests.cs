@@ -38,6 +38,12 @@ public sealed class TrainEvaluateCliTests : IDisposable
         var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
         Assert.True(explain.ExitCode == 0, explain.ToString());
         Assert.Equal(16, explain.StdoutLines.Length);
+
+        // A finished run resumed only calibrates again: a fixed target lands in the bundle as it is.
+        var recalibrate = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "3", "--batch-size", "8",
+            "--lr", "0.002", "--seed", "5", "--resume", "--target", "0.4");
+        Assert.True(recalibrate.ExitCode == 0, recalibrate.ToString());
+        Assert.Contains("threshold 0.4000", recalibrate.Stdout);
     }
 
     [Fact]
