@@ -4,7 +4,8 @@ namespace DefectInspector.Training.Train;
 
 /// <summary>
 /// How to fine-tune. The defaults fit the 20-minute budget for ~1100 images on a 2-core CPU: the ImageNet
-/// ResNet-18 trunk, 256 px input (blowholes of 30 px stay several feature pixels wide), stem and layer1 frozen.
+/// ResNet-18 trunk, 256 px input (blowholes of 30 px stay several feature pixels wide), stem, layer1 and layer2
+/// frozen (generic texture features; fewer weights to move on a few hundred images), 10 epochs: 17 min measured.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -13,7 +14,7 @@ public sealed record TrainingOptions
 
     public int InputSize { get; init; } = 256;
 
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = 10;
 
     public int BatchSize { get; init; } = 16;
 
@@ -29,7 +30,7 @@ public sealed record TrainingOptions
     public int Patience { get; init; } = 3;
 
     /// <summary>Stages kept frozen: 0 = none, 1 = stem and layer1, ... 4 = the whole trunk (head only).</summary>
-    public int FreezeStages { get; init; } = 1;
+    public int FreezeStages { get; init; } = 2;
 
     public int Seed { get; init; }
 
