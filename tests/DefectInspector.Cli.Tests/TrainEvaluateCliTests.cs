@@ -47,6 +47,23 @@ public sealed class TrainEvaluateCliTests : IDisposable
     }
 
     [Fact]
+    public void Two_processes_with_the_same_seed_train_the_same_model()
+    {
+        string data = MakeImageFolder("same-seed", perClass: 8);
+        var logits = new List<string>();
+        foreach (string name in new[] { "first", "second" })
+        {
+            string bundle = Path.Combine(dir, name + ".dimodel");
+            var train = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "2", "--batch-size", "8", "--seed", "11", "--target", "f1");
+            Assert.True(train.ExitCode == 0, train.ToString());
+            var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
+            Assert.True(explain.ExitCode == 0, explain.ToString());
+            logits.Add(string.Join("\n", explain.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("logits").GetRawText())));
+        }
+        Assert.Equal(logits[0], logits[1]);
+    }
+
+    [Fact]
     public void Data_problems_stop_training_with_the_file_named()
     {
         string manifest = Path.Combine(dir, "manifest.csv");

@@ -67,7 +67,9 @@ public sealed class Trainer(ILogger logger)
             for (int epoch = state.CompletedEpochs + 1; epoch <= options.Epochs && sinceBest < options.Patience; epoch++)
             {
                 var watch = Stopwatch.StartNew();
-                var random = new Random(HashCode.Combine(options.Seed, epoch) ^ (options.Seed * 7919 + epoch));
+                // Derived from the seed and epoch alone (HashCode is salted per process), so a run resumed in a new
+                // process shuffles and augments its remaining epochs exactly as the uninterrupted run would.
+                var random = new Random(unchecked(options.Seed * 7919 + epoch));
                 double trainLoss = TrainEpoch(network, optimizer, trainImages, preprocessing, options, schedule, classWeights, epoch, ref state, random, device, progress, cancellation);
                 var (valLoss, auroc) = Validate(network, validationImages, preprocessing, options.BatchSize, device, cancellation);
                 var record = new EpochRecord(epoch, trainLoss, valLoss, auroc, schedule.At(Math.Max(0, state.Step - 1)), watch.Elapsed.TotalSeconds);
