@@ -50,35 +50,26 @@ internal sealed class TrainingCheckpoint(string folder)
     {
         Directory.CreateDirectory(folder);
         SafetensorsFile.Write(LastModel, model.state_dict());
-        string optimizerTemp = LastOptimizer + ".tmp";
-        optimizer.save_state_dict(optimizerTemp);
-        File.Move(optimizerTemp, LastOptimizer, overwrite: true);
-        if (isBest) File.Copy(LastModel, BestModel, overwrite: true);
-        string stateTemp = StatePath + ".tmp";
-        File.WriteAllText(stateTemp, JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
-        File.Move(stateTemp, StatePath, overwrite: true);
+        Replace(LastOptimizer, temp => optimizer.save_state_dict(temp));
+        if (isBest) Replace(BestModel, temp => File.Copy(LastModel, temp, overwrite: true));
+        Replace(StatePath, temp => File.WriteAllText(temp, JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState)));
+    }
+
+    /// <summary>Writes <paramref name="path"/> under a temporary name, then renames it over the old file.</summary>
+    private static void Replace(string path, Action<string> write)
+    {
+        string temp = path + ".tmp";
+        write(temp);
+        File.Move(temp, path, overwrite: true);
     }
 
     public void RestoreLast(GapResNet model, OptimizerHelper optimizer)
     {
-        LoadModel(LastModel, model);
+        StateDict.LoadFile(model, LastModel);
         optimizer.load_state_dict(LastOptimizer);
     }
 
-    public void RestoreBest(GapResNet model) => LoadModel(BestModel, model);
-
-    private static void LoadModel(string path, GapResNet model)
-    {
-        var tensors = SafetensorsFile.Read(path).Tensors;
-        try
-        {
-            StateDict.LoadInto(model, tensors, path);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
+    public void RestoreBest(GapResNet model) => StateDict.LoadFile(model, BestModel);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
