@@ -82,7 +82,7 @@ internal static class BenchCommand
         };
 
         var results = new List<Row>();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var console = ProgressConsole.Create();
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(progress =>
         {
             var warm = progress.AddTask("warm-up", maxValue: settings.Warmup);
@@ -162,7 +162,7 @@ internal static class BenchCommand
     }
 
     private static InspectionModel ImageNetModel(Device device) =>
-        InspectionModel.FromImageNetTrunk(Path.Combine(AppContext.BaseDirectory, "models", "imagenet", "ResNet18.onnx"), ["good", "defect"], device);
+        InspectionModel.FromImageNetTrunk(OnnxTrunkImporter.BundledTrunkPath, ["good", "defect"], device);
 
     private static void Print(IReadOnlyList<Row> rows, InspectionModel model, Settings settings, TextWriter output)
     {

@@ -48,7 +48,7 @@ internal static class EvaluateCommand
                 if (images.Count == 0) throw new DataProblemException($"{dataset.Source}: no images to evaluate");
 
                 IReadOnlyList<ImageOutcome> outcomes = [];
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                var console = ProgressConsole.Create();
                 console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(context =>
                 {
                     var task = context.AddTask($"evaluating {images.Count} images ({camMethod.Name})", maxValue: images.Count);

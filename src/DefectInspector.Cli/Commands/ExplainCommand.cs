@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using DefectInspector.Cli.Output;
 using DefectInspector.Core.Regions;
@@ -117,7 +116,7 @@ internal static class ExplainCommand
 
         var heatmap = explanation.Heatmaps[0];
         var prediction = model.Predict(explanation.Logits[0]);
-        IReadOnlyList<Region> regions = prediction.IsGood && model.Metadata.GoodClassIndex >= 0
+        IReadOnlyList<Region> regions = prediction.IsGood
             ? []
             : RegionExtractor.Extract(heatmap.Raw, frame.Width, frame.Height, model.Metadata.Regions);
 

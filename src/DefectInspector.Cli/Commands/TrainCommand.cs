@@ -72,7 +72,7 @@ internal static class TrainCommand
                     GroupBy: dataset.Images.Any(i => i.Group is not null), ValidationGroups: DataOptions.SplitList(parse.GetValue(validationGroups)) is { Count: > 0 } g ? g : null));
                 stderr.WriteLine($"training on {train.Count} images, validating on {validation.Count} ({dataset.Images.Count} in {dataset.Source}, {dataset.Skipped} skipped)");
 
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                var console = ProgressConsole.Create();
                 TrainingSummary summary = null!;
                 console.Progress()
                     .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())

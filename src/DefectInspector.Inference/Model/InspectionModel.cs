@@ -61,15 +61,7 @@ public sealed class InspectionModel : IDisposable
         var network = new GapResNet(architecture, classes.Count);
         try
         {
-            var tensors = StateDict.Read(path);
-            try
-            {
-                StateDict.LoadInto(network, tensors, path);
-            }
-            finally
-            {
-                foreach (var t in tensors.Values) t.Dispose();
-            }
+            StateDict.LoadFile(network, path);
             network.to(device);
             network.eval();
             return new InspectionModel(network, metadata, device, ModelBundle.Sha256(path));

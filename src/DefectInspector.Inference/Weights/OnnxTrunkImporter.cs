@@ -27,6 +27,9 @@ public static class OnnxTrunkImporter
     /// <summary>The preprocessing graph's file name next to the trunk (as the build copies both to models/imagenet/).</summary>
     public const string PreprocessFileName = "ResNetPreprocess.onnx";
 
+    /// <summary>Where the build puts the ImageNet trunk beside the application (see the Inference csproj).</summary>
+    public static string BundledTrunkPath => Path.Combine(AppContext.BaseDirectory, "models", "imagenet", "ResNet18.onnx");
+
     /// <summary>torchvision's (and TorchSharp's) BatchNorm2d epsilon.</summary>
     public const double TorchBatchNormEpsilon = 1e-5;
 

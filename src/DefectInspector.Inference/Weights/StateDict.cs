@@ -26,14 +26,29 @@ public static class StateDict
         return StripDataParallelPrefix(tensors);
     }
 
+    /// <summary>Reads a state dict file and loads it as <see cref="LoadInto"/> does; the file's tensors are freed after.</summary>
+    public static void LoadFile(GapResNet model, string path, bool includeHead = true)
+    {
+        var tensors = Read(path);
+        try
+        {
+            LoadInto(model, tensors, path, includeHead);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
     /// <summary>
     /// Copies <paramref name="tensors"/> into <paramref name="model"/>, or throws naming every offending tensor before
-    /// anything is copied. Without <paramref name="includeHead"/> the tensors are a trunk and fc keeps its values.
+    /// anything is copied. Without <paramref name="includeHead"/> only the trunk is loaded: fc keeps its values and
+    /// any fc.* tensors given (a whole model used as a starting trunk) are passed over.
     /// </summary>
     public static void LoadInto(GapResNet model, IReadOnlyDictionary<string, Tensor> tensors, string source, bool includeHead = true)
     {
         var expected = model.state_dict()
-            .Where(e => includeHead || !e.Key.StartsWith("fc.", StringComparison.Ordinal))
+            .Where(e => includeHead || !IsHead(e.Key))
             .ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
         var problems = new List<string>();
         foreach (var (name, target) in expected)
@@ -50,7 +65,7 @@ public static class StateDict
             }
         }
         foreach (var (name, found) in tensors)
-            if (!expected.ContainsKey(name))
+            if (!expected.ContainsKey(name) && (includeHead || !IsHead(name)))
                 problems.Add($"unexpected {name}: shape {Shape(found)} has no place in a {model.Architecture.Name} with {model.NumClasses} classes");
         if (problems.Count > 0)
             throw new WeightsMismatchException(source, model.Architecture.Name, problems);
@@ -61,6 +76,8 @@ public static class StateDict
             if (tensors.TryGetValue(name, out var found))
                 target.copy_(found.to(target.dtype, target.device).reshape(target.shape));
     }
+
+    private static bool IsHead(string name) => name.StartsWith("fc.", StringComparison.Ordinal);
 
     private static Dictionary<string, Tensor> ReadPickled(string path)
     {

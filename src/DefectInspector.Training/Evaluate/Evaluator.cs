@@ -49,10 +49,6 @@ public static class Evaluator
         return outcomes;
     }
 
-    /// <summary>Raw maps of <paramref name="images"/> projected on their frames, for calibrating region thresholds.</summary>
-    public static IReadOnlyList<FloatMap> FrameHeat(InspectionModel model, IReadOnlyList<LabelledImage> images, CamMethod method, string layer, int batchSize, CancellationToken cancellation) =>
-        Run(model, images, method, layer, new RegionSettings(), batchSize, null, cancellation).Select(o => o.FrameHeat!).ToList();
-
     private static bool[]? ReadMask(string? path)
     {
         if (path is null) return null;

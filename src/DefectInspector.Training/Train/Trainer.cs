@@ -33,11 +33,25 @@ public sealed class Trainer(ILogger logger)
         try
         {
             network.to(device);
+            // A checkpoint of another run is refused before the minutes spent decoding images.
+            var checkpoint = new TrainingCheckpoint(checkpointFolder);
+            string fingerprint = RunFingerprint(data, train, validation, options, classes);
+            var state = new CheckpointState(fingerprint, 0, 0, 0, double.NegativeInfinity, double.PositiveInfinity, []);
+            bool resuming = resume && checkpoint.Exists;
+            if (resuming)
+            {
+                state = checkpoint.ReadState();
+                if (state.RunFingerprint != fingerprint)
+                    throw new InvalidOperationException($"--resume: the checkpoint in {checkpoint.Folder} belongs to a run with other data or options (run {state.RunFingerprint}, this one {fingerprint}); delete it or train without --resume");
+            }
+            else if (checkpoint.Exists)
+            {
+                logger.LogInformation("Starting over: a previous checkpoint in {Folder} is replaced (use --resume to continue it)", checkpoint.Folder);
+            }
+
             progress.Phase("loading images");
             using var trainImages = new TrainingImages(train, classes);
             using var validationImages = new TrainingImages(validation, classes);
-            var checkpoint = new TrainingCheckpoint(checkpointFolder);
-            string fingerprint = RunFingerprint(data, train, validation, options, classes);
 
             foreach (var module in network.TrunkStages(options.FreezeStages))
                 foreach (var parameter in module.parameters())
@@ -48,18 +62,10 @@ public sealed class Trainer(ILogger logger)
             var schedule = new LearningRateSchedule(options.LearningRate, (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch);
             using var classWeights = ClassWeights(trainImages.Labels, classes.Count).to(device);
 
-            var state = new CheckpointState(fingerprint, 0, 0, 0, double.NegativeInfinity, double.PositiveInfinity, []);
-            if (resume && checkpoint.Exists)
+            if (resuming)
             {
-                state = checkpoint.ReadState();
-                if (state.RunFingerprint != fingerprint)
-                    throw new InvalidOperationException($"--resume: the checkpoint in {checkpoint.Folder} belongs to a run with other data or options (run {state.RunFingerprint}, this one {fingerprint}); delete it or train without --resume");
                 checkpoint.RestoreLast(network, optimizer);
                 logger.LogInformation("Resuming after epoch {Epoch} from {Folder}", state.CompletedEpochs, checkpoint.Folder);
-            }
-            else if (checkpoint.Exists)
-            {
-                logger.LogInformation("Starting over: a previous checkpoint in {Folder} is replaced (use --resume to continue it)", checkpoint.Folder);
             }
 
             progress.Started(options.Epochs, stepsPerEpoch, state.CompletedEpochs);
@@ -171,21 +177,20 @@ public sealed class Trainer(ILogger logger)
         var architecture = Architecture.Parse(options.Architecture);
         if (options.InitWeights is null && architecture == Architecture.ResNet18)
         {
-            using var trunk = OnnxTrunkImporter.Import(Path.Combine(AppContext.BaseDirectory, "models", "imagenet", "ResNet18.onnx"));
+            using var trunk = OnnxTrunkImporter.Import(OnnxTrunkImporter.BundledTrunkPath);
             return (trunk.CreateModel(classes), trunk.Preprocessing with { Width = options.InputSize, Height = options.InputSize }, trunk.Provenance);
         }
         var network = new GapResNet(architecture, classes);
         if (options.InitWeights is null)
             return (network, Preprocessing.ImageNet(options.InputSize, options.InputSize), "random initialisation");
-        var tensors = StateDict.Read(options.InitWeights);
         try
         {
-            var trunkOnly = tensors.Where(t => !t.Key.StartsWith("fc.", StringComparison.Ordinal)).ToDictionary(t => t.Key, t => t.Value);
-            StateDict.LoadInto(network, trunkOnly, options.InitWeights, includeHead: false);
+            StateDict.LoadFile(network, options.InitWeights, includeHead: false);
         }
-        finally
+        catch
         {
-            foreach (var t in tensors.Values) t.Dispose();
+            network.Dispose();
+            throw;
         }
         return (network, Preprocessing.ImageNet(options.InputSize, options.InputSize), options.InitWeights);
     }

@@ -12,24 +12,20 @@ namespace DefectInspector.Training.Train;
 /// </summary>
 internal sealed class TrainingImages : IDisposable
 {
-    private readonly List<(Mat Frame, int Label, Rect? DefectBox, LabelledImage Source)> items = [];
+    private readonly List<(Mat Frame, int Label, Rect? DefectBox)> items = [];
 
     public TrainingImages(IReadOnlyList<LabelledImage> images, IReadOnlyList<string> classes)
     {
         foreach (var image in images)
         {
             int label = ClassIndex(image, classes);
-            items.Add((ImageReader.Read(image.Path), label, DefectBox(image.MaskPath), image));
+            items.Add((ImageReader.Read(image.Path), label, DefectBox(image.MaskPath)));
         }
     }
 
     public int Count => items.Count;
 
     public IReadOnlyList<int> Labels => items.Select(i => i.Label).ToList();
-
-    public LabelledImage Source(int index) => items[index].Source;
-
-    public Mat Frame(int index) => items[index].Frame;
 
     /// <summary>Preprocessed inputs and labels for <paramref name="indices"/>, augmented when <paramref name="random"/> is given.</summary>
     public (List<InputImage> Inputs, long[] Labels) Batch(IReadOnlyList<int> indices, Preprocessing spec, AugmentOptions augment, Random? random)
@@ -38,7 +34,7 @@ internal sealed class TrainingImages : IDisposable
         var labels = new long[indices.Count];
         for (int i = 0; i < indices.Count; i++)
         {
-            var (frame, label, box, _) = items[indices[i]];
+            var (frame, label, box) = items[indices[i]];
             if (random is null)
             {
                 inputs.Add(Preprocessor.Preprocess(frame, spec));
