@@ -1,0 +1,105 @@
+namespace DefectInspector.Publish.Contracts;
+
+/// <summary>
+/// The MES event for a part that needs action (NG or uncertain): the verdict's identity and findings without the
+/// per-stage detail. <see cref="Id"/> is the verdict's id.
+/// </summary>
+public sealed record DefectEvent
+{
+    public int Schema { get; init; } = VerdictMessage.CurrentSchema;
+
+    public required string Id { get; init; }
+
+    public required string Site { get; init; }
+
+    public required string Line { get; init; }
+
+    public required string Station { get; init; }
+
+    public required string Camera { get; init; }
+
+    public string? PartId { get; init; }
+
+    public required string FrameRef { get; init; }
+
+    public required DateTimeOffset CapturedAt { get; init; }
+
+    public required DateTimeOffset DecidedAt { get; init; }
+
+    public required string Verdict { get; init; }
+
+    public required double DefectScore { get; init; }
+
+    public required string PredictedClass { get; init; }
+
+    public required IReadOnlyList<RegionMessage> Regions { get; init; }
+
+    public required ModelReference Model { get; init; }
+
+    public SnapshotReference? Snapshot { get; init; }
+}
+
+/// <summary>The retained station status; <c>offline</c> is also the Last Will.</summary>
+public sealed record StatusMessage
+{
+    public int Schema { get; init; } = VerdictMessage.CurrentSchema;
+
+    /// <summary>online or offline.</summary>
+    public required string State { get; init; }
+
+    public required string Site { get; init; }
+
+    public required string Line { get; init; }
+
+    public required string Station { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>The product version; null in the Last Will (set before start-up knows more).</summary>
+    public string? Version { get; init; }
+
+    public ModelReference? Model { get; init; }
+
+    /// <summary>Per camera: online, offline or degraded.</summary>
+    public IReadOnlyDictionary<string, string>? Cameras { get; init; }
+}
+
+/// <summary>The retained status of one camera.</summary>
+public sealed record CameraStatusMessage
+{
+    public int Schema { get; init; } = VerdictMessage.CurrentSchema;
+
+    public required string Camera { get; init; }
+
+    /// <summary>online, offline or degraded (<see cref="CameraStates"/>).</summary>
+    public required string State { get; init; }
+
+    /// <summary>Why the camera is not online (the last error), null when it is.</summary>
+    public string? Reason { get; init; }
+
+    public required DateTimeOffset At { get; init; }
+}
+
+public static class CameraStates
+{
+    public const string Online = "online";
+    public const string Offline = "offline";
+    public const string Degraded = "degraded";
+}
+
+/// <summary>Periodic counters since start, per camera.</summary>
+public sealed record StatsMessage
+{
+    public int Schema { get; init; } = VerdictMessage.CurrentSchema;
+
+    public required DateTimeOffset At { get; init; }
+
+    public required double UptimeSeconds { get; init; }
+
+    public required IReadOnlyDictionary<string, CameraStats> Cameras { get; init; }
+}
+
+public sealed record CameraStats(long FramesCaptured, long FramesDropped, long Ok, long Ng, long Uncertain, long Failed, double Fps, double LatencyP50Ms, double LatencyP99Ms);
+
+/// <summary>A trigger command for a camera in triggered mode: capture the next part and carry its id.</summary>
+public sealed record TriggerCommand(string PartId);

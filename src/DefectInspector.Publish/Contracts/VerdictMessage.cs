@@ -1,0 +1,88 @@
+namespace DefectInspector.Publish.Contracts;
+
+/// <summary>
+/// One decided frame: what the line acts on and what MES stores. Schema: docs/schema/verdict.schema.json; a change
+/// that removes or renames a field raises <see cref="CurrentSchema"/>.
+/// </summary>
+public sealed record VerdictMessage
+{
+    public const int CurrentSchema = 1;
+
+    public int Schema { get; init; } = CurrentSchema;
+
+    /// <summary>Unique per verdict across a fleet (UUIDv7: time-ordered); consumers de-duplicate on it.</summary>
+    public required string Id { get; init; }
+
+    public required string Site { get; init; }
+
+    public required string Line { get; init; }
+
+    public required string Station { get; init; }
+
+    public required string Camera { get; init; }
+
+    /// <summary>The part id a trigger command carried; null for continuous capture.</summary>
+    public string? PartId { get; init; }
+
+    /// <summary>The file name for folder sources, the frame index for streams.</summary>
+    public required string FrameRef { get; init; }
+
+    public required DateTimeOffset CapturedAt { get; init; }
+
+    public required DateTimeOffset DecidedAt { get; init; }
+
+    /// <summary>ok, ng or uncertain (<see cref="Verdicts"/>).</summary>
+    public required string Verdict { get; init; }
+
+    /// <summary>Probability that the part is not good.</summary>
+    public required double DefectScore { get; init; }
+
+    public required string PredictedClass { get; init; }
+
+    public required IReadOnlyDictionary<string, double> Probabilities { get; init; }
+
+    /// <summary>The defect score at and above which a part is NG.</summary>
+    public required double Threshold { get; init; }
+
+    /// <summary>Scores within this distance of <see cref="Threshold"/> are uncertain.</summary>
+    public required double UncertainMargin { get; init; }
+
+    /// <summary>Size of the inspected image (after the camera's region of interest), which region boxes refer to.</summary>
+    public required int Width { get; init; }
+
+    public required int Height { get; init; }
+
+    /// <summary>Suspected defect regions, hottest first; the same shape as `explain --json`.</summary>
+    public required IReadOnlyList<RegionMessage> Regions { get; init; }
+
+    public required ModelReference Model { get; init; }
+
+    /// <summary>The explainer that made the heatmap (cam, gradcam, ...) and its layer.</summary>
+    public required string Method { get; init; }
+
+    public required string Layer { get; init; }
+
+    /// <summary>Milliseconds per stage: queue, preprocess, inference (forward + map), regions, render, total.</summary>
+    public required IReadOnlyDictionary<string, double> TimingsMs { get; init; }
+
+    /// <summary>Where the heatmap snapshot was published; null when none was (OK parts by default).</summary>
+    public SnapshotReference? Snapshot { get; init; }
+}
+
+public static class Verdicts
+{
+    public const string Ok = "ok";
+    public const string Ng = "ng";
+    public const string Uncertain = "uncertain";
+}
+
+public sealed record BoxMessage(int X, int Y, int Width, int Height);
+
+/// <summary>A region in image pixels; heat in the explainer's raw score units.</summary>
+public sealed record RegionMessage(BoxMessage Box, double Score, int Area, double PeakHeat, double MeanHeat, double MassShare);
+
+/// <summary>Which model decided: the bundle's name and version and the SHA-256 of its file.</summary>
+public sealed record ModelReference(string Name, string Version, string Sha256);
+
+/// <summary>The JPEG overlay of a verdict: its topic, and the verdict id it carries as correlation data.</summary>
+public sealed record SnapshotReference(string Topic, string ContentType, int Bytes);
