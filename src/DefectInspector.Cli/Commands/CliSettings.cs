@@ -1,3 +1,4 @@
+using DefectInspector.Host.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace DefectInspector.Cli.Commands;
@@ -8,10 +9,7 @@ namespace DefectInspector.Cli.Commands;
 /// </summary>
 internal static class CliSettings
 {
-    private static readonly Lazy<IConfiguration> Configuration = new(() => new ConfigurationBuilder()
-        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "config", "appsettings.json"), optional: true)
-        .AddEnvironmentVariables("DEFECTINSPECTOR_")
-        .Build());
+    private static readonly Lazy<IConfiguration> Configuration = new(() => DaemonConfiguration.Build());
 
     /// <summary>Model:Device: cpu, cuda or cuda:N.</summary>
     public static string Device => Configuration.Value["Model:Device"] is { Length: > 0 } device ? device : "cpu";

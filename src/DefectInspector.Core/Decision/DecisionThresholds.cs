@@ -6,6 +6,12 @@ namespace DefectInspector.Core.Decision;
 /// </summary>
 public sealed record DecisionThresholds(float Threshold = 0.5f, float UncertainMargin = 0f)
 {
+    /// <summary>The verdict on one part's defect score.</summary>
+    public Verdict Decide(float defectScore) =>
+        UncertainMargin > 0 && Math.Abs(defectScore - Threshold) <= UncertainMargin ? Verdict.Uncertain
+        : defectScore >= Threshold ? Verdict.Ng
+        : Verdict.Ok;
+
     public void Validate()
     {
         if (Threshold is <= 0f or >= 1f || !float.IsFinite(Threshold))
@@ -13,4 +19,12 @@ public sealed record DecisionThresholds(float Threshold = 0.5f, float UncertainM
         if (UncertainMargin < 0f || UncertainMargin >= 0.5f || !float.IsFinite(UncertainMargin))
             throw new ArgumentException($"decision uncertain margin {UncertainMargin}: expected a value in [0, 0.5)");
     }
+}
+
+/// <summary>What the line does with a part: pass it, reject it, or ask an operator.</summary>
+public enum Verdict
+{
+    Ok,
+    Ng,
+    Uncertain,
 }

@@ -73,7 +73,7 @@ public sealed record EvaluationReport
                 bothClasses ? ImageMetrics.Auroc(scores, labels) : null,
                 defective > 0 ? ImageMetrics.AveragePrecision(scores, labels) : null,
                 ImageMetrics.Confusion(scores, labels, t),
-                decision.UncertainMargin > 0 ? scores.Count(s => Math.Abs(s - t) <= decision.UncertainMargin) : 0),
+                scores.Count(s => decision.Decide(s) == Verdict.Uncertain)),
             PerKind = ImageMetrics.PerKind(outcomes, t),
             Localisation = outcomes.Any(o => o.FrameHeat is not null) ? LocalisationMetrics.Compute(outcomes, options.Localisation) : null,
             Roc = bothClasses ? ImageMetrics.RocCurve(scores, labels) : [],

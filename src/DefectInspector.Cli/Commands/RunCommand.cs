@@ -1,0 +1,112 @@
+using System.CommandLine;
+using DefectInspector.Host.Hosting;
+using DefectInspector.Host.Options;
+using DefectInspector.Training.Demo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+namespace DefectInspector.Cli.Commands;
+
+/// <summary>`defect-inspector run`: the daemon. Cameras in, verdicts and heatmap snapshots out over MQTT.</summary>
+internal static class RunCommand
+{
+    public const int ExitOk = 0;
+    public const int ExitFailed = 1;
+    public const int ExitConfig = 2;
+
+    public static Command Create()
+    {
+        var config = ConfigFileOption();
+        var command = new Command("run", "Run the inspection daemon (configuration: config/appsettings.json, DEFECTINSPECTOR_Section__Key, --Section:Key=value).")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.Options.Add(config);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var stderr = parse.InvocationConfiguration.Error;
+            var host = BuildValidated(parse.GetValue(config)?.FullName, parse.UnmatchedTokens, stderr);
+            if (host is null) return ExitConfig;
+            using (host)
+            {
+                try
+                {
+                    PrepareDemoModel(host, cancellation);
+                    await host.RunAsync(cancellation);
+                    return Environment.ExitCode == 0 ? ExitOk : ExitFailed;
+                }
+                catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+                {
+                    return ExitOk;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Start-up failures (model, broker, camera configuration) end here with what and where.
+                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DefectInspector").LogCritical(e, "Start-up failed: {Reason}", e.Message);
+                    stderr.WriteLine($"error: {e.Message}");
+                    return ExitFailed;
+                }
+            }
+        });
+        return command;
+    }
+
+    public static Option<FileInfo?> ConfigFileOption() => new("--config") { Description = "Configuration file (default: config/appsettings.json beside the executable)." };
+
+    /// <summary>
+    /// The host with every option validated, or null after printing each problem as "error: Key 'value': expected ...".
+    /// Arguments other than --Section:Key=value are refused by name.
+    /// </summary>
+    public static IHost? BuildValidated(string? configFile, IReadOnlyList<string> overrides, TextWriter stderr)
+    {
+        var bad = overrides.Where(o => !o.StartsWith("--", StringComparison.Ordinal) || !o.Contains('=')).ToList();
+        if (bad.Count > 0)
+        {
+            foreach (var token in bad)
+                stderr.WriteLine($"error: argument '{token}': expected --Section:Key=value (e.g. --Mqtt:Host=broker.local)");
+            return null;
+        }
+        IHost host;
+        try
+        {
+            host = DaemonHost.Build(configFile, overrides);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return null;
+        }
+        try
+        {
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
+            return host;
+        }
+        catch (OptionsValidationException e)
+        {
+            foreach (var failure in e.Failures) stderr.WriteLine($"error: {failure}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder's own complaints: a value of the wrong type, or a key no option has (usually a typo).
+            stderr.WriteLine($"error: {e.Message}");
+        }
+        host.Dispose();
+        return null;
+    }
+
+    /// <summary>First start without a model: train the demo model here, with a progress bar, before the service starts.</summary>
+    private static void PrepareDemoModel(IHost host, CancellationToken cancellation)
+    {
+        var model = host.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
+        if (model.Path.Length > 0) return;
+        string folder = Path.Combine(host.Services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolvedPath, "models");
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DefectInspector.DemoModel");
+        if (DemoModel.Exists(folder)) return;
+        ProgressConsole.Create().Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context => DemoModel.Ensure(folder, model.Device, new TrainingProgressBar(context), logger, cancellation));
+    }
+}

@@ -1,0 +1,104 @@
+using DefectInspector.Host.Options;
+using DefectInspector.Host.Publish;
+using DefectInspector.Publish;
+using DefectInspector.Training.Train;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DefectInspector.Host.Hosting;
+
+/// <summary>Builds the daemon: configuration, validated options, the pipeline and the systemd integration.</summary>
+public static class DaemonHost
+{
+    /// <summary>
+    /// <paramref name="configFile"/> null = config/appsettings.json beside the executable; <paramref name="overrides"/>
+    /// are --Section:Key=value arguments.
+    /// </summary>
+    public static IHost Build(string? configFile, IReadOnlyList<string> overrides)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ApplicationName = "defect-inspector",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddDaemonSources(configFile, overrides);
+        var configuration = builder.Configuration;
+
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        AddSystemd(builder.Services);
+
+        AddValidated<StationOptions, StationOptionsValidator>(builder.Services, configuration, StationOptions.Section);
+        AddValidated<ModelOptions, ModelOptionsValidator>(builder.Services, configuration, ModelOptions.Section);
+        AddValidated<PipelineOptions, PipelineOptionsValidator>(builder.Services, configuration, PipelineOptions.Section);
+        AddValidated<StorageOptions, StorageOptionsValidator>(builder.Services, configuration, StorageOptions.Section);
+        AddValidated<MqttOptions, MqttOptionsValidator>(builder.Services, configuration, MqttOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<CamerasOptions>, CamerasOptionsValidator>();
+        builder.Services.AddOptions<CamerasOptions>()
+            .Configure(o => configuration.GetSection(CamerasOptions.Section).Bind(o.Cameras, b => b.ErrorOnUnknownConfiguration = true))
+            .ValidateOnStart();
+
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            var drain = configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.DrainTimeoutSeconds)}", new PipelineOptions().DrainTimeoutSeconds);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Clamp(drain, 0, 600) + 15);
+            o.ServicesStartConcurrently = false;
+            o.ServicesStopConcurrently = false;
+        });
+
+        builder.Services.AddSingleton<ITrainingProgress, LoggingTrainingProgress>();
+        builder.Services.AddSingleton<StageMonitor>();
+        builder.Services.AddSingleton<CameraStatusBoard>();
+        builder.Services.AddSingleton<PipelineStats>();
+        builder.Services.AddSingleton<ModelLoader>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var s = sp.GetRequiredService<IOptions<StationOptions>>().Value;
+            return new StationIdentity(s.Site, s.Line, s.ResolvedStation);
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var station = sp.GetRequiredService<StationIdentity>();
+            return new Topics(sp.GetRequiredService<IOptions<MqttOptions>>().Value.TopicPrefix, station.Site, station.Line, station.Station);
+        });
+        builder.Services.AddSingleton<MqttPublisher>();
+        // Start order is registration order: the embedded broker must listen before the pipeline connects to it.
+        builder.Services.AddHostedService<EmbeddedBrokerService>();
+        builder.Services.AddHostedService<PipelineService>();
+        builder.Services.AddHostedService<WatchdogService>();
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// systemd integration (Type=notify lifetime, journal log format) when systemd runs us; also whenever a supervisor
+    /// hands us NOTIFY_SOCKET without being PID 1's systemd (containers' init, a test harness), so READY=1 and
+    /// WATCHDOG=1 reach whoever asked for them.
+    /// </summary>
+    private static void AddSystemd(IServiceCollection services)
+    {
+        services.AddSystemd();
+        services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
+        if (!SystemdHelpers.IsSystemdService() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+            services.AddSingleton<IHostLifetime, SystemdLifetime>();
+    }
+
+    private static void AddValidated<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        services.AddOptions<TOptions>()
+            .Bind(configuration.GetSection(section), b => b.ErrorOnUnknownConfiguration = true)
+            .ValidateOnStart();
+    }
+}

@@ -1,0 +1,33 @@
+namespace DefectInspector.Host.Options;
+
+/// <summary>Configuration section "Pipeline": batching, queues, snapshots and the watchdog.</summary>
+public sealed class PipelineOptions
+{
+    public const string Section = "Pipeline";
+
+    /// <summary>Frames from all cameras inspected in one forward pass at most.</summary>
+    public int MaxBatchSize { get; set; } = 4;
+
+    /// <summary>How long the first frame of a batch may wait for more frames to join it.</summary>
+    public int BatchLatencyMs { get; set; } = 10;
+
+    /// <summary>Frames queued per camera before inspection; a live camera drops its oldest frame beyond this.</summary>
+    public int QueueCapacity { get; set; } = 4;
+
+    /// <summary>Publish a heatmap snapshot for OK parts too (NG and uncertain parts always get one).</summary>
+    public bool SnapshotOk { get; set; }
+
+    /// <summary>Snapshots wider than this are scaled down.</summary>
+    public int SnapshotMaxWidth { get; set; } = 1024;
+
+    public int SnapshotJpegQuality { get; set; } = 85;
+
+    /// <summary>Seconds between stats messages; 0 = none.</summary>
+    public int StatsIntervalSeconds { get; set; } = 30;
+
+    /// <summary>A camera read or an inference batch that takes longer than this counts as stalled: watchdog pings stop.</summary>
+    public int StallTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>On stop, how long queued frames may take to finish and be published.</summary>
+    public int DrainTimeoutSeconds { get; set; } = 20;
+}
