@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12+/Ubuntu 22.04+ machine to build, test and run DefectInspector:
-# the native libraries OpenCvSharp needs, and the .NET 10 SDK when it is not already installed.
+# the native libraries OpenCvSharp needs, Mosquitto for the MQTT tests (they start their own brokers),
+# and the .NET 10 SDK when it is not already installed.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(libgtk-3-0 ca-certificates)
+packages=(libgtk-3-0 ca-certificates mosquitto)
 # Ubuntu 24.04+ renamed the GTK runtime package.
-if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates); fi
+if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates mosquitto); fi
 
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -15,6 +16,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The tests run Mosquitto themselves; the system service the package enables would hold port 1883,
+  # the embedded broker's default.
+  if [[ " ${missing[*]} " == *" mosquitto "* ]] && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now mosquitto >/dev/null 2>&1 || true
+    echo "setup: disabled the mosquitto system service (the tests start their own brokers)"
+  fi
 fi
 
 if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks | grep -q '^10\.'; then

@@ -37,6 +37,27 @@ public sealed record DefectEvent
     public required ModelReference Model { get; init; }
 
     public SnapshotReference? Snapshot { get; init; }
+
+    /// <summary>The event of a decided verdict: its identity and findings (callers send it for NG and uncertain parts).</summary>
+    public static DefectEvent From(VerdictMessage verdict) => new()
+    {
+        Schema = verdict.Schema,
+        Id = verdict.Id,
+        Site = verdict.Site,
+        Line = verdict.Line,
+        Station = verdict.Station,
+        Camera = verdict.Camera,
+        PartId = verdict.PartId,
+        FrameRef = verdict.FrameRef,
+        CapturedAt = verdict.CapturedAt,
+        DecidedAt = verdict.DecidedAt,
+        Verdict = verdict.Verdict,
+        DefectScore = verdict.DefectScore,
+        PredictedClass = verdict.PredictedClass,
+        Regions = verdict.Regions,
+        Model = verdict.Model,
+        Snapshot = verdict.Snapshot,
+    };
 }
 
 /// <summary>The retained station status; <c>offline</c> is also the Last Will.</summary>
@@ -44,7 +65,7 @@ public sealed record StatusMessage
 {
     public int Schema { get; init; } = VerdictMessage.CurrentSchema;
 
-    /// <summary>online or offline.</summary>
+    /// <summary>online or offline (<see cref="StationStates"/>).</summary>
     public required string State { get; init; }
 
     public required string Site { get; init; }
@@ -62,6 +83,12 @@ public sealed record StatusMessage
 
     /// <summary>Per camera: online, offline or degraded.</summary>
     public IReadOnlyDictionary<string, string>? Cameras { get; init; }
+}
+
+public static class StationStates
+{
+    public const string Online = "online";
+    public const string Offline = "offline";
 }
 
 /// <summary>The retained status of one camera.</summary>

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace DefectInspector.Publish;
+
+/// <summary>
+/// An in-process MQTT 5 broker (MQTTnet.Server) for a station without a site broker: listens on one address only
+/// (loopback unless configured otherwise), keeps retained messages and persistent sessions in memory, and checks a
+/// user name and password when they are set, which it requires as soon as it is reachable from the network.
+/// </summary>
+public sealed class EmbeddedBroker : IAsyncDisposable
+{
+    private readonly MqttServer _server;
+    private readonly ILogger _logger;
+
+    private EmbeddedBroker(MqttServer server, ILogger logger) => (_server, _logger) = (server, logger);
+
+    public required IPAddress Address { get; init; }
+
+    /// <summary>The port it listens on (the one chosen by the system when started with port 0).</summary>
+    public required int Port { get; init; }
+
+    /// <summary>
+    /// Starts listening on <paramref name="bindAddress"/> (an IP address or "localhost") and <paramref name="port"/>.
+    /// Throws <see cref="InvalidOperationException"/> with what to change when the address is not loopback and no
+    /// credentials are given, or when the port is in use.
+    /// </summary>
+    public static async Task<EmbeddedBroker> StartAsync(string bindAddress, int port, string? username, string? password, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        var address = ParseAddress(bindAddress);
+        if (port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(port), port, "the embedded broker's port must be 0 to 65535");
+        }
+
+        bool hasCredentials = !string.IsNullOrEmpty(username) && !string.IsNullOrEmpty(password);
+        if (!IPAddress.IsLoopback(address) && !hasCredentials)
+        {
+            throw new InvalidOperationException(
+                $"the embedded MQTT broker would listen on {address}, reachable from the network, without a password: " +
+                "set Mqtt:Username and Mqtt:Password (or Mqtt:PasswordFile), or set Mqtt:EmbeddedBindAddress to 127.0.0.1");
+        }
+
+        var builder = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointPort(port)
+            .WithPersistentSessions(true)
+            .WithMaxPendingMessagesPerClient(10_000);
+        builder = address.AddressFamily == AddressFamily.InterNetworkV6
+            ? builder.WithDefaultEndpointBoundIPV6Address(address).WithDefaultEndpointBoundIPAddress(IPAddress.None)
+            : builder.WithDefaultEndpointBoundIPAddress(address).WithDefaultEndpointBoundIPV6Address(IPAddress.None);
+        var options = builder.Build();
+
+        var server = new MqttServerFactory().CreateMqttServer(options);
+        if (hasCredentials)
+        {
+            byte[] expectedUser = Encoding.UTF8.GetBytes(username!);
+            byte[] expectedPassword = Encoding.UTF8.GetBytes(password!);
+            server.ValidatingConnectionAsync += e =>
+            {
+                bool userOk = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(e.UserName ?? ""), expectedUser);
+                bool passwordOk = CryptographicOperations.FixedTimeEquals(e.RawPassword ?? [], expectedPassword);
+                if (!(userOk && passwordOk))
+                {
+                    e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+                    logger.LogWarning("Embedded MQTT broker refused client {ClientId} from {Remote}: bad user name or password", e.ClientId, e.RemoteEndPoint);
+                }
+
+                return Task.CompletedTask;
+            };
+        }
+
+        server.ClientConnectedAsync += e =>
+        {
+            logger.LogDebug("Embedded MQTT broker: client {ClientId} connected from {Remote}", e.ClientId, e.RemoteEndPoint);
+            return Task.CompletedTask;
+        };
+
+        try
+        {
+            await server.StartAsync().ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied or SocketError.AddressNotAvailable)
+        {
+            server.Dispose();
+            string problem = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "is in use",
+                SocketError.AccessDenied => "may not be opened by this user",
+                _ => "is not an address of this machine",
+            };
+            throw new InvalidOperationException($"port {port} on {address} {problem}: set Mqtt:Port or Mqtt:Host", e);
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+
+        int boundPort = options.DefaultEndpointOptions.Port;
+        logger.LogInformation("Embedded MQTT broker listening on {Address} port {Port}{Auth}", address, boundPort, hasCredentials ? " (user name and password required)" : "");
+        return new EmbeddedBroker(server, logger) { Address = address, Port = boundPort };
+    }
+
+    public async Task StopAsync()
+    {
+        if (_server.IsStarted)
+        {
+            await _server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
+            _logger.LogInformation("Embedded MQTT broker on {Address} port {Port} stopped", Address, Port);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _server.Dispose();
+    }
+
+    private static IPAddress ParseAddress(string bindAddress)
+    {
+        string text = (bindAddress ?? "").Trim();
+        if (text.Length == 0 || text.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        if (text is "*")
+        {
+            return IPAddress.Any;
+        }
+
+        return IPAddress.TryParse(text.Trim('[', ']'), out var address)
+            ? address
+            : throw new ArgumentException($"the embedded broker's bind address must be an IP address or localhost, not \"{bindAddress}\"", nameof(bindAddress));
+    }
+}

@@ -1,0 +1,32 @@
+using DefectInspector.Publish.Contracts;
+
+namespace DefectInspector.Publish;
+
+/// <summary>
+/// Turns each contract into the <see cref="OutgoingMessage"/> docs/mqtt.md describes: its topic, JSON payload and
+/// retain flag. Verdicts, events and snapshots are not retained; statuses and stats are (the latest value is what a
+/// newcomer needs).
+/// </summary>
+public static class OutgoingMessages
+{
+    public const string JpegContentType = "image/jpeg";
+
+    public static OutgoingMessage Verdict(Topics topics, VerdictMessage verdict) =>
+        new(topics.Verdict(verdict.Camera), MessageJson.Serialize(verdict), MessageJson.ContentType, Retain: false, CorrelationId: verdict.Id);
+
+    public static OutgoingMessage Event(Topics topics, DefectEvent defect) =>
+        new(topics.Event(defect.Camera), MessageJson.Serialize(defect), MessageJson.ContentType, Retain: false, CorrelationId: defect.Id);
+
+    /// <summary>The heatmap overlay of verdict <paramref name="verdictId"/>; the id travels as correlation data.</summary>
+    public static OutgoingMessage Snapshot(Topics topics, string camera, string verdictId, ReadOnlyMemory<byte> jpeg) =>
+        new(topics.Snapshot(camera), jpeg, JpegContentType, Retain: false, CorrelationId: verdictId);
+
+    public static OutgoingMessage CameraStatus(Topics topics, CameraStatusMessage status) =>
+        new(topics.CameraStatus(status.Camera), MessageJson.Serialize(status), MessageJson.ContentType, Retain: true);
+
+    public static OutgoingMessage Status(Topics topics, StatusMessage status) =>
+        new(topics.Status, MessageJson.Serialize(status), MessageJson.ContentType, Retain: true);
+
+    public static OutgoingMessage Stats(Topics topics, StatsMessage stats) =>
+        new(topics.Stats, MessageJson.Serialize(stats), MessageJson.ContentType, Retain: true);
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+
+namespace DefectInspector.Publish.Tests;
+
+/// <summary>Every contract's JSON validates against its published schema, and the schemas are strict.</summary>
+public sealed class SchemaTests
+{
+    public static TheoryData<string, string> Valid => new()
+    {
+        { "verdict", ToText(MessageJson.Serialize(Samples.Verdict())) },
+        { "verdict", ToText(MessageJson.Serialize(Samples.Verdict() with { PartId = null, Snapshot = null, Regions = [] })) },
+        { "event", ToText(MessageJson.Serialize(Samples.Event())) },
+        { "status", ToText(MessageJson.Serialize(Samples.Status())) },
+        { "status", ToText(MessageJson.Serialize(Samples.Status() with { State = "offline", Version = null, Model = null, Cameras = null })) },
+        { "camera-status", ToText(MessageJson.Serialize(Samples.CameraStatus())) },
+        { "camera-status", ToText(MessageJson.Serialize(Samples.CameraStatus() with { State = "online", Reason = null })) },
+        { "stats", ToText(MessageJson.Serialize(Samples.Stats())) },
+        { "trigger", ToText(MessageJson.Serialize(Samples.Trigger())) },
+    };
+
+    /// <summary>A valid message, then one change that must make it invalid.</summary>
+    public static TheoryData<string, string, string> Broken => new()
+    {
+        { "verdict", "verdict", "\"maybe\"" },
+        { "verdict", "id", "\"not-a-uuid\"" },
+        { "verdict", "id", null! },
+        { "verdict", "capturedAt", "\"yesterday\"" },
+        { "verdict", "capturedAt", "\"2026-11-27T22:31:13+01:00\"" },
+        { "verdict", "defectScore", "1.5" },
+        { "verdict", "width", "\"640\"" },
+        { "verdict", "colour", "\"red\"" },
+        { "verdict", "schema", "2" },
+        { "verdict", "model", """{"name":"m","version":"1","sha256":"XYZ"}""" },
+        { "verdict", "regions", """[{"box":{"x":0,"y":0,"width":1,"height":1},"score":1}]""" },
+        { "event", "verdict", "\"ok\"" },
+        { "event", "extra", "1" },
+        { "status", "state", "\"sleeping\"" },
+        { "status", "site", null! },
+        { "status", "cameras", """{"top":"asleep"}""" },
+        { "camera-status", "state", "\"broken\"" },
+        { "stats", "cameras", """{"top":{"framesCaptured":-1}}""" },
+        { "stats", "uptimeSeconds", "\"long\"" },
+        { "trigger", "partId", "\"\"" },
+        { "trigger", "partId", null! },
+        { "trigger", "partID", "\"typo\"" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Valid))]
+    public void Serialized_contracts_validate(string schema, string json)
+    {
+        var result = Evaluate(schema, json);
+
+        Assert.True(result.IsValid, $"{schema}: {Describe(result)}\n{json}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void A_broken_message_fails_validation(string schema, string member, string? value)
+    {
+        var sample = JsonNode.Parse(Valid.First(row => (string)row[0] == schema)[1].ToString()!)!.AsObject();
+        if (value is null)
+        {
+            sample.Remove(member);
+        }
+        else
+        {
+            sample[member] = JsonNode.Parse(value);
+        }
+
+        var result = Evaluate(schema, sample.ToJsonString());
+
+        Assert.False(result.IsValid, $"{schema} accepted {member} = {value ?? "(missing)"}");
+    }
+
+    [Fact]
+    public void Every_schema_is_draft_2020_12_with_an_id()
+    {
+        foreach (string file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json"))
+        {
+            var document = JsonNode.Parse(File.ReadAllText(file))!;
+            Assert.Equal("https://json-schema.org/draft/2020-12/schema", (string?)document["$schema"]);
+            Assert.EndsWith(Path.GetFileName(file), (string?)document["$id"]);
+        }
+
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json").Length);
+    }
+
+    [Fact]
+    public void The_examples_in_the_mqtt_doc_validate_and_cover_every_schema()
+    {
+        string doc = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "schema", "mqtt.md"));
+        var examples = System.Text.RegularExpressions.Regex.Matches(doc, "```json ([a-z-]+)\n(.*?)\n```", System.Text.RegularExpressions.RegexOptions.Singleline);
+
+        foreach (System.Text.RegularExpressions.Match example in examples)
+        {
+            var result = Evaluate(example.Groups[1].Value, example.Groups[2].Value);
+            Assert.True(result.IsValid, $"docs/mqtt.md example for {example.Groups[1].Value}: {Describe(result)}");
+        }
+
+        Assert.Equal(["camera-status", "event", "stats", "status", "trigger", "verdict"], examples.Select(m => m.Groups[1].Value).Distinct().Order());
+    }
+
+    private static EvaluationResults Evaluate(string schema, string json)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "schema", $"{schema}.schema.json");
+        var compiled = JsonSchema.FromText(File.ReadAllText(path), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        using var document = JsonDocument.Parse(json);
+        return compiled.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+    }
+
+    private static string Describe(EvaluationResults result) =>
+        string.Join("; ", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
+
+    private static string ToText(byte[] utf8) => System.Text.Encoding.UTF8.GetString(utf8);
+}

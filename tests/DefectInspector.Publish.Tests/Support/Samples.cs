@@ -1,0 +1,73 @@
+using DefectInspector.Publish.Contracts;
+
+namespace DefectInspector.Publish.Tests.Support;
+
+/// <summary>One filled-in example of every contract (timestamps deliberately not in UTC).</summary>
+public static class Samples
+{
+    public static readonly DateTimeOffset Captured = new(2026, 11, 27, 22, 31, 13, 250, TimeSpan.FromHours(1));
+
+    public static readonly ModelReference Model = new("magnetic-tile", "1.2.0", new string('a', 64));
+
+    public static Topics Topics(string station = "st1") => new("defect-inspector", "plant-a", "line-3", station);
+
+    public static VerdictMessage Verdict(string? id = null, string camera = "top") => new()
+    {
+        Id = id ?? Guid.CreateVersion7().ToString(),
+        Site = "plant-a",
+        Line = "line-3",
+        Station = "st1",
+        Camera = camera,
+        PartId = "P-0001",
+        FrameRef = "frame-000042.png",
+        CapturedAt = Captured,
+        DecidedAt = Captured.AddMilliseconds(38.5),
+        Verdict = Verdicts.Ng,
+        DefectScore = 0.93,
+        PredictedClass = "crack",
+        Probabilities = new Dictionary<string, double> { ["good"] = 0.07, ["crack"] = 0.93 },
+        Threshold = 0.5,
+        UncertainMargin = 0.05,
+        Width = 640,
+        Height = 480,
+        Regions = [new RegionMessage(new BoxMessage(10, 20, 30, 40), 0.8, 900, 3.2, 1.4, 0.6)],
+        Model = Model,
+        Method = "cam",
+        Layer = "layer4",
+        TimingsMs = new Dictionary<string, double> { ["queue"] = 0.4, ["inference"] = 21.5, ["total"] = 38.5 },
+        Snapshot = new SnapshotReference("defect-inspector/plant-a/line-3/st1/snapshot/top", "image/jpeg", 48213),
+    };
+
+    /// <summary>An uncertain part without a part id, snapshot or regions.</summary>
+    public static DefectEvent Event() =>
+        DefectEvent.From(Verdict() with { Verdict = Verdicts.Uncertain, DefectScore = 0.52, PartId = null, Snapshot = null, Regions = [] });
+
+    public static StatusMessage Status(string station = "st1") => new()
+    {
+        State = StationStates.Online,
+        Site = "plant-a",
+        Line = "line-3",
+        Station = station,
+        At = Captured,
+        Version = "0.1.0",
+        Model = Model,
+        Cameras = new Dictionary<string, string> { ["top"] = CameraStates.Online, ["side"] = CameraStates.Degraded },
+    };
+
+    public static CameraStatusMessage CameraStatus() => new()
+    {
+        Camera = "side",
+        State = CameraStates.Degraded,
+        Reason = "frame timeout after 2000 ms",
+        At = Captured,
+    };
+
+    public static StatsMessage Stats() => new()
+    {
+        At = Captured,
+        UptimeSeconds = 3600.5,
+        Cameras = new Dictionary<string, CameraStats> { ["top"] = new(1000, 2, 950, 40, 8, 0, 12.5, 31.0, 48.2) },
+    };
+
+    public static TriggerCommand Trigger() => new("P-0001");
+}

@@ -1,0 +1,187 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace DefectInspector.Publish.Tests.Support;
+
+/// <summary>A message as a test subscriber received it.</summary>
+public sealed record Received(string Topic, byte[] Payload, string? ContentType, byte[]? CorrelationData, bool Retain)
+{
+    public string Text => Encoding.UTF8.GetString(Payload);
+
+    public string? Correlation => CorrelationData is null ? null : Encoding.UTF8.GetString(CorrelationData);
+}
+
+/// <summary>An MQTTnet 5 client that subscribes with QoS 1 and collects what arrives, in order.</summary>
+public sealed class TestSubscriber : IAsyncDisposable
+{
+    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+    private readonly MqttClientOptions _options;
+    private readonly string[] _filters;
+    private readonly List<Received> _received = [];
+    private readonly SemaphoreSlim _arrived = new(0);
+
+    private TestSubscriber(MqttClientOptions options, string[] filters)
+    {
+        _options = options;
+        _filters = filters;
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            var m = e.ApplicationMessage;
+            lock (_received)
+            {
+                _received.Add(new Received(m.Topic, m.Payload.ToArray(), m.ContentType, (byte[]?)m.CorrelationData?.Clone(), m.Retain));
+            }
+
+            _arrived.Release();
+            return Task.CompletedTask;
+        };
+    }
+
+    public IReadOnlyList<Received> Received
+    {
+        get
+        {
+            lock (_received)
+            {
+                return [.. _received];
+            }
+        }
+    }
+
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>
+    /// Connects to 127.0.0.1:<paramref name="port"/> and subscribes to <paramref name="filters"/>. With
+    /// <paramref name="sessionExpirySeconds"/> above 0 and a fixed <paramref name="clientId"/> the broker keeps the
+    /// session, and queues QoS 1 messages, while this subscriber is away.
+    /// </summary>
+    public static async Task<TestSubscriber> ConnectAsync(int port, string[] filters, string? clientId = null, uint sessionExpirySeconds = 0,
+        string? username = null, string? password = null)
+    {
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(clientId ?? $"test-subscriber-{Guid.NewGuid():N}")
+            .WithCleanStart(sessionExpirySeconds == 0)
+            .WithSessionExpiryInterval(sessionExpirySeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(5));
+        if (username is not null)
+        {
+            builder.WithCredentials(username, password);
+        }
+
+        var subscriber = new TestSubscriber(builder.Build(), filters);
+        await subscriber.ConnectOnceAsync();
+        return subscriber;
+    }
+
+    /// <summary>
+    /// Makes sure the subscriber is connected to the (restarted) broker, connecting again (keeping the session when it
+    /// has one) and retrying until <paramref name="within"/>.
+    /// </summary>
+    public async Task ReconnectAsync(TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // A restarted broker may not have been noticed yet: only an answered ping proves the connection.
+                if (_client.IsConnected && await _client.TryPingAsync())
+                {
+                    return;
+                }
+
+                await _client.TryDisconnectAsync();
+                await ConnectOnceAsync();
+                return;
+            }
+            catch (Exception) when (clock.Elapsed < within)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    public async Task PublishAsync(string topic, string payload, bool retain = false)
+    {
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain).Build();
+        await _client.PublishAsync(message, CancellationToken.None);
+    }
+
+    /// <summary>Waits for the first received message (already here or to come) that matches.</summary>
+    public async Task<Received> WaitForAsync(Func<Received, bool> match, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var found = Received.FirstOrDefault(match);
+            if (found is not null)
+            {
+                return found;
+            }
+
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"no {what} within {timeout.TotalSeconds} s; received: {string.Join(", ", Received.Select(r => r.Topic))}");
+            }
+
+            await _arrived.WaitAsync(left);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds for everything received so far.</summary>
+    public async Task WaitUntilAsync(Func<IReadOnlyList<Received>, bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition(Received))
+        {
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds} s; received {Received.Count} messages");
+            }
+
+            await _arrived.WaitAsync(left);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected)
+        {
+            await _client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.NormalDisconnection, "");
+        }
+
+        _client.Dispose();
+        _arrived.Dispose();
+    }
+
+    private async Task ConnectOnceAsync()
+    {
+        var result = await _client.ConnectAsync(_options, CancellationToken.None);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"test subscriber refused: {result.ResultCode}");
+        }
+
+        if (result.IsSessionPresent || _filters.Length == 0)
+        {
+            return;
+        }
+
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (string filter in _filters)
+        {
+            subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        await _client.SubscribeAsync(subscribe.Build(), CancellationToken.None);
+    }
+}
