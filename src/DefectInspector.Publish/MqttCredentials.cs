@@ -5,7 +5,7 @@ using MQTTnet;
 namespace DefectInspector.Publish;
 
 /// <summary>The password and the TLS settings of a client connection, read from <see cref="MqttOptions"/>.</summary>
-internal static class MqttCredentials
+public static class MqttCredentials
 {
     /// <summary><see cref="MqttOptions.Password"/>, else the first line of <see cref="MqttOptions.PasswordFile"/>, else null.</summary>
     public static string? Password(MqttOptions options)

@@ -19,7 +19,7 @@ public static class OutgoingMessages
 
     /// <summary>The heatmap overlay of verdict <paramref name="verdictId"/>; the id travels as correlation data.</summary>
     public static OutgoingMessage Snapshot(Topics topics, string camera, string verdictId, ReadOnlyMemory<byte> jpeg) =>
-        new(topics.Snapshot(camera), jpeg, JpegContentType, Retain: false, CorrelationId: verdictId);
+        new(topics.Snapshot(camera), jpeg, JpegContentType, Retain: true, CorrelationId: verdictId);
 
     public static OutgoingMessage CameraStatus(Topics topics, CameraStatusMessage status) =>
         new(topics.CameraStatus(status.Camera), MessageJson.Serialize(status), MessageJson.ContentType, Retain: true);

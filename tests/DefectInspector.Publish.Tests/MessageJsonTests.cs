@@ -100,7 +100,7 @@ public sealed class MessageJsonTests
         Assert.Equal(verdict.Id, message.CorrelationId);
 
         var snapshot = OutgoingMessages.Snapshot(topics, "top", verdict.Id, new byte[] { 0xFF, 0xD8 });
-        Assert.Equal(("image/jpeg", verdict.Id, false), (snapshot.ContentType, snapshot.CorrelationId, snapshot.Retain));
+        Assert.Equal(("image/jpeg", verdict.Id, true), (snapshot.ContentType, snapshot.CorrelationId, snapshot.Retain));
         Assert.True(OutgoingMessages.Status(topics, Samples.Status()).Retain);
         Assert.True(OutgoingMessages.CameraStatus(topics, Samples.CameraStatus()).Retain);
         Assert.Equal("defect-inspector/plant-a/line-3/st1/camera/side/status", OutgoingMessages.CameraStatus(topics, Samples.CameraStatus()).Topic);

@@ -103,16 +103,9 @@ public sealed class SchemaTests
         Assert.Equal(["camera-status", "event", "stats", "status", "trigger", "verdict"], examples.Select(m => m.Groups[1].Value).Distinct().Order());
     }
 
-    private static EvaluationResults Evaluate(string schema, string json)
-    {
-        string path = Path.Combine(AppContext.BaseDirectory, "schema", $"{schema}.schema.json");
-        var compiled = JsonSchema.FromText(File.ReadAllText(path), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
-        using var document = JsonDocument.Parse(json);
-        return compiled.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
-    }
+    private static EvaluationResults Evaluate(string schema, string json) => ContractSchemas.Evaluate(schema, json);
 
-    private static string Describe(EvaluationResults result) =>
-        string.Join("; ", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")));
+    private static string Describe(EvaluationResults result) => ContractSchemas.Describe(result);
 
     private static string ToText(byte[] utf8) => System.Text.Encoding.UTF8.GetString(utf8);
 }

@@ -1,6 +1,7 @@
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
+using DefectInspector.Publish.Contracts;
 using DefectInspector.Training.Train;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,7 +72,13 @@ public static class DaemonHost
             var station = sp.GetRequiredService<StationIdentity>();
             return new Topics(sp.GetRequiredService<IOptions<MqttOptions>>().Value.TopicPrefix, station.Site, station.Line, station.Station);
         });
-        builder.Services.AddSingleton<MqttPublisher>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var station = sp.GetRequiredService<StationIdentity>();
+            var status = new StatusMessage { State = StationStates.Online, Site = station.Site, Line = station.Line, Station = station.Station, At = DateTimeOffset.UtcNow, Version = ProductVersion.Current };
+            return new MqttPublisher(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<Topics>(), status, sp.GetRequiredService<ILogger<MqttPublisher>>());
+        });
+        builder.Services.AddSingleton<StatusReporter>();
         // Start order is registration order: the embedded broker must listen before the pipeline connects to it.
         builder.Services.AddHostedService<EmbeddedBrokerService>();
         builder.Services.AddHostedService<PipelineService>();

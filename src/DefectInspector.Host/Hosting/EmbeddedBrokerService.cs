@@ -14,7 +14,7 @@ internal sealed class EmbeddedBrokerService(IOptions<MqttOptions> options, ILogg
     {
         var o = options.Value;
         if (!o.UsesEmbeddedBroker) return;
-        broker = await EmbeddedBroker.StartAsync(o.EmbeddedBindAddress, o.Port, NullIfEmpty(o.Username), NullIfEmpty(o.ResolvedPassword), logger);
+        broker = await EmbeddedBroker.StartAsync(o.EmbeddedBindAddress, o.Port, NullIfEmpty(o.Username), MqttCredentials.Password(o), logger);
         logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}", o.EmbeddedBindAddress, o.Port);
     }
 

@@ -24,10 +24,12 @@ internal sealed class PipelineService(
     MqttPublisher publisher,
     Topics topics,
     StationIdentity station,
+    StatusReporter reporter,
     IOptions<CamerasOptions> cameras,
     IOptions<ModelOptions> modelOptions,
     IOptions<PipelineOptions> pipelineOptions,
     IOptions<StorageOptions> storage,
+    IOptions<MqttOptions> mqtt,
     StageMonitor monitor,
     CameraStatusBoard status,
     PipelineStats stats,
@@ -43,6 +45,7 @@ internal sealed class PipelineService(
     private InspectionModel? model;
     private Task drained = Task.CompletedTask;
     private Task statsLoop = Task.CompletedTask;
+    private Task statusLoop = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellation)
     {
@@ -78,9 +81,11 @@ internal sealed class PipelineService(
             status.Set(camera.Name, CameraStates.Offline, "starting");
         }
 
-        publisher.TriggerReceived += OnTrigger;
+        await publisher.SubscribeTriggersAsync(OnTriggerAsync, cancellation);
+        publisher.SetStatus(BuildStatus());
         status.Changed += OnCameraStatus;
-        await publisher.StartAsync(BuildStatus, cancellation);
+        statusLoop = reporter.RunAsync(hardStop.Token);
+        await publisher.StartAsync(cancellation);
 
         var inspected = Channel.CreateBounded<Inspection>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
         var deliveries = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
@@ -94,7 +99,7 @@ internal sealed class PipelineService(
             statsLoop = PublishStatsAsync(TimeSpan.FromSeconds(options.StatsIntervalSeconds), hardStop.Token);
 
         logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -h {Host} -p {Port} -t '{Topics}/#' -v",
-            workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, publisher.BrokerHost, publisher.BrokerPort, topics.Root);
+            workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);
     }
 
     public async Task StopAsync(CancellationToken cancellation)
@@ -108,9 +113,11 @@ internal sealed class PipelineService(
         await hardStop.CancelAsync();
         await WaitAsync(drained, TimeSpan.FromSeconds(5), "cancel");
         await statsLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        status.Changed -= OnCameraStatus;
         foreach (var camera in cameras.Value.Cameras)
             status.Set(camera.Name, CameraStates.Offline, "daemon stopped");
+        status.Changed -= OnCameraStatus;
+        reporter.Complete();
+        await WaitAsync(statusLoop, TimeSpan.FromSeconds(5), "status");
         await publisher.StopAsync(cancellation);
     }
 
@@ -123,35 +130,38 @@ internal sealed class PipelineService(
         return ValueTask.CompletedTask;
     }
 
-    private StatusMessage BuildStatus(string state) => new()
+    private StatusMessage BuildStatus() => new()
     {
-        State = state,
+        State = StationStates.Online,
         Site = station.Site,
         Line = station.Line,
         Station = station.Station,
         At = DateTimeOffset.UtcNow,
-        Version = typeof(PipelineService).Assembly.GetName().Version?.ToString(3),
+        Version = ProductVersion.Current,
         Model = model is null ? null : new ModelReference(model.Metadata.Name, model.Metadata.Version, model.Sha256),
         Cameras = status.States,
     };
 
-    private void OnTrigger(string camera, TriggerCommand command)
+    private Task OnTriggerAsync(string camera, TriggerCommand command)
     {
         if (triggers.TryGetValue(camera, out var inbox))
             inbox.Post(command);
         else
             logger.LogWarning("Trigger for camera {Camera} (part {PartId}) ignored: no camera of that name has Trigger=mqtt", camera, command.PartId);
+        return Task.CompletedTask;
     }
 
-    private void OnCameraStatus(CameraStatusMessage message) => publisher.Enqueue(
-        new OutgoingMessage(topics.CameraStatus(message.Camera), MessageJson.Serialize(message), MessageComposer.Json, Retain: true),
-        statusRefresh: true);
+    private void OnCameraStatus(CameraStatusMessage message)
+    {
+        reporter.Post(OutgoingMessages.CameraStatus(topics, message));
+        reporter.Post(BuildStatus());
+    }
 
     private async Task PublishStatsAsync(TimeSpan interval, CancellationToken cancellation)
     {
         using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(cancellation))
-            publisher.Enqueue(new OutgoingMessage(topics.Stats, MessageJson.Serialize(stats.Snapshot()), MessageComposer.Json), statusRefresh: false);
+            reporter.Post(OutgoingMessages.Stats(topics, stats.Snapshot()));
     }
 
     /// <summary>A pipeline loop that dies takes the daemon down (systemd restarts it) rather than idling silently.</summary>

@@ -9,14 +9,11 @@ namespace DefectInspector.Host.Publish;
 /// <summary>Turns a decided frame into the messages of the MQTT contract (docs/mqtt.md).</summary>
 internal sealed class MessageComposer(Topics topics, StationIdentity station, ModelReference model, DecisionThresholds decision, string method, string layer)
 {
-    public const string Json = "application/json";
-    public const string Jpeg = "image/jpeg";
-
     public IReadOnlyList<OutgoingMessage> Compose(Inspection inspection, byte[]? snapshot, IReadOnlyDictionary<string, double> timingsMs)
     {
         var frame = inspection.Frame;
         string id = frame.Id.ToString();
-        var snapshotRef = snapshot is null ? null : new SnapshotReference(topics.Snapshot(frame.Camera), Jpeg, snapshot.Length);
+        var snapshotRef = snapshot is null ? null : new SnapshotReference(topics.Snapshot(frame.Camera), OutgoingMessages.JpegContentType, snapshot.Length);
         var regions = inspection.Regions.Select(ToMessage).ToList();
         var prediction = inspection.Prediction;
         var verdict = new VerdictMessage
@@ -45,35 +42,11 @@ internal sealed class MessageComposer(Topics topics, StationIdentity station, Mo
             TimingsMs = timingsMs,
             Snapshot = snapshotRef,
         };
-        var messages = new List<OutgoingMessage>(3)
-        {
-            new(topics.Verdict(frame.Camera), MessageJson.Serialize(verdict), Json, CorrelationId: id),
-        };
+        var messages = new List<OutgoingMessage>(3) { OutgoingMessages.Verdict(topics, verdict) };
         if (inspection.Verdict != Verdict.Ok)
-        {
-            var defectEvent = new DefectEvent
-            {
-                Id = id,
-                Site = station.Site,
-                Line = station.Line,
-                Station = station.Station,
-                Camera = frame.Camera,
-                PartId = frame.PartId,
-                FrameRef = verdict.FrameRef,
-                CapturedAt = verdict.CapturedAt,
-                DecidedAt = verdict.DecidedAt,
-                Verdict = verdict.Verdict,
-                DefectScore = verdict.DefectScore,
-                PredictedClass = verdict.PredictedClass,
-                Regions = regions,
-                Model = model,
-                Snapshot = snapshotRef,
-            };
-            messages.Add(new OutgoingMessage(topics.Event(frame.Camera), MessageJson.Serialize(defectEvent), Json, CorrelationId: id));
-        }
-        // Retained, so an HMI that connects later sees the camera's latest snapshot at once.
+            messages.Add(OutgoingMessages.Event(topics, DefectEvent.From(verdict)));
         if (snapshot is not null)
-            messages.Add(new OutgoingMessage(topics.Snapshot(frame.Camera), snapshot, Jpeg, Retain: true, CorrelationId: id));
+            messages.Add(OutgoingMessages.Snapshot(topics, frame.Camera, id, snapshot));
         return messages;
     }
 

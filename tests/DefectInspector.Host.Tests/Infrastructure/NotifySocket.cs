@@ -21,6 +21,9 @@ internal sealed class NotifySocket : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Time since this socket was made, on the clock of <see cref="Received"/>.</summary>
+    public TimeSpan Elapsed => clock.Elapsed;
+
     /// <summary>Every datagram with the time it arrived since this socket was made.</summary>
     public ConcurrentQueue<(TimeSpan At, string Message)> Received { get; } = new();
 

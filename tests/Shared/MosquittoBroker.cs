@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace DefectInspector.Publish.Tests.Support;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>
 /// A real Mosquitto broker for one test: its own folder, generated config and a free loopback port. Start, stop

@@ -5,7 +5,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
-namespace DefectInspector.Publish.Tests.Support;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>A message as a test subscriber received it.</summary>
 public sealed record Received(string Topic, byte[] Payload, string? ContentType, byte[]? CorrelationData, bool Retain)

@@ -1,0 +1,79 @@
+using DefectInspector.Host.Tests.Infrastructure;
+
+namespace DefectInspector.Host.Tests;
+
+public sealed class ConfigurationTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("di-config-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Theory]
+    [InlineData("--Mqtt:Port=70000", "Mqtt:Port '70000': expected 1 to 65535")]
+    [InlineData("--Mqtt:Port=abc", "Mqtt:Port")]
+    [InlineData("--Mqtt:TopicPrefix=a/b", "Mqtt:TopicPrefix 'a/b': expected letters, digits")]
+    [InlineData("--Mqtt:CaFile=/nope/ca.pem", "Mqtt:CaFile '/nope/ca.pem': expected an existing, readable file")]
+    [InlineData("--Cameras:0:Source=cam:3", "Cameras:0:Source 'cam:3': expected")]
+    [InlineData("--Cameras:0:Name=bad name", "Cameras:0:Name 'bad name': expected letters, digits")]
+    [InlineData("--Cameras:0:Trigger=sometimes", "Cameras:0:Trigger 'sometimes': expected continuous or mqtt")]
+    [InlineData("--Cameras:0:Roi=1,2,3", "Cameras:0:Roi '1,2,3': expected x,y,width,height")]
+    [InlineData("--Cameras:0:MaxFps=-1", "Cameras:0:MaxFps '-1': expected frames per second >= 0")]
+    [InlineData("--Model:Path=/nope/model.dimodel", "Model:Path '/nope/model.dimodel': expected an existing model bundle")]
+    [InlineData("--Model:Device=tpu", "Model:Device 'tpu': expected cpu, cuda or cuda:N")]
+    [InlineData("--Model:Method=magic", "Model:Method 'magic': expected one of cam, gradcam")]
+    [InlineData("--Pipeline:MaxBatchSize=0", "Pipeline:MaxBatchSize '0': expected 1 to 64")]
+    [InlineData("--Station:Line=a+b", "Station:Line 'a+b': expected letters, digits")]
+    [InlineData("--Storage:Path=/proc/forbidden", "Storage:Path '/proc/forbidden': expected a directory this user can create and write")]
+    [InlineData("--Mqtt:Hots=x", "Hots")]
+    [InlineData("stray", "argument 'stray': expected --Section:Key=value")]
+    public void Run_refuses_a_bad_value_naming_the_key_the_value_and_what_is_allowed(string argument, string expected)
+    {
+        var (exit, output) = DaemonProcess.Run(["run", $"--Storage:Path={dir}", argument]);
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, output);
+    }
+
+    [Fact]
+    public void Every_bad_key_is_reported_at_once()
+    {
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Mqtt:Port=0", "--Pipeline:QueueCapacity=0", "--Cameras:1:Name=virtual", "--Cameras:1:Source=virtual"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("Mqtt:Port '0'", output);
+        Assert.Contains("Pipeline:QueueCapacity '0'", output);
+        Assert.Contains("Cameras:1:Name 'virtual': expected a name no other camera has", output);
+    }
+
+    [Fact]
+    public void Config_validate_accepts_the_shipped_defaults_and_a_file_of_its_own()
+    {
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}"]);
+        Assert.True(exit == 0, output);
+        Assert.Contains("configuration is valid: 1 camera(s) (virtual=virtual)", output);
+        Assert.Contains("embedded on 127.0.0.1:1883", output);
+
+        string file = Path.Combine(dir, "station.json");
+        File.WriteAllText(file, """
+            {
+              // a config file of a station: comments allowed
+              "Station": { "Site": "berlin", "Line": "l2", "Station": "s7" },
+              "Cameras": [ { "Name": "top", "Source": "rtsp://cam/stream" }, { "Name": "side", "Source": "folder:/srv/parts" } ],
+              "Mqtt": { "Host": "broker.plant", "Port": 8883 }
+            }
+            """);
+        (exit, output) = DaemonProcess.Run(["config", "validate", file, $"--Storage:Path={dir}", "--Mqtt:Port=1884"]);
+        Assert.True(exit == 0, output);
+        Assert.Contains("2 camera(s) (top=rtsp://cam/stream, side=folder:/srv/parts), broker broker.plant:1884", output);
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_file_and_a_missing_config_file_is_named()
+    {
+        using var process = DaemonProcess.Start(["config", "validate", $"--Storage:Path={dir}"], new Dictionary<string, string> { ["DEFECTINSPECTOR_Mqtt__Port"] = "99999" });
+        Assert.Equal(2, process.WaitForExitAsync(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult());
+        Assert.Contains("Mqtt:Port '99999'", process.Output);
+
+        var (exit, output) = DaemonProcess.Run(["run", "--config", Path.Combine(dir, "missing.json")]);
+        Assert.Equal(2, exit);
+        Assert.Contains("missing.json': file not found", output);
+    }
+}

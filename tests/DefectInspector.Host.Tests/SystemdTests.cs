@@ -1,0 +1,51 @@
+using DefectInspector.Host.Tests.Infrastructure;
+using OpenCvSharp;
+
+namespace DefectInspector.Host.Tests;
+
+[Collection(DaemonCollection.Name)]
+public sealed class SystemdTests(DaemonFixture fixture)
+{
+    [Fact]
+    public async Task Notify_socket_sees_READY_then_watchdog_pings_which_stop_while_a_camera_read_hangs()
+    {
+        string work = fixture.NewFolder("systemd");
+        using var notify = new NotifySocket(Path.Combine(work, "notify.sock"));
+        using var frame = TestVideos.Frame(1);
+        using var camera = new MjpegTestServer(frame.ImEncode(".jpg"), fps: 10);
+        using var daemon = DaemonProcess.Start(
+            fixture.RunArgs(Path.Combine(work, "state"), "--Cameras:0:Name=mjpeg", $"--Cameras:0:Source={camera.Url}", "--Pipeline:StallTimeoutSeconds=3"),
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path, ["WATCHDOG_USEC"] = "1000000" });
+
+        var ready = await WaitForAsync(notify, "READY=1", TimeSpan.FromSeconds(90), daemon);
+        await Task.Delay(3000);
+        var pings = notify.Matching("WATCHDOG=1");
+        Assert.True(pings.Count >= 3, $"{pings.Count} watchdog pings in 3 s after READY=1");
+        Assert.True(pings[0].At >= ready.At, "a watchdog ping came before READY=1");
+
+        // The camera stops sending but keeps the connection open: the read blocks, the stage is stuck.
+        camera.Hang();
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var last = notify.Matching("WATCHDOG=1").Last().At;
+        var quietFor = notify.Elapsed - last;
+        Assert.True(quietFor >= TimeSpan.FromSeconds(3), $"watchdog pinged {quietFor.TotalSeconds:0.0} s ago although the camera read hangs:\n{daemon.Output}");
+        Assert.Contains("stuck", daemon.Output);
+
+        daemon.Terminate();
+        await WaitForAsync(notify, "STOPPING=1", TimeSpan.FromSeconds(30), daemon);
+        await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task<(TimeSpan At, string Message)> WaitForAsync(NotifySocket notify, string state, TimeSpan timeout, DaemonProcess daemon)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            var found = notify.Matching(state);
+            if (found.Count > 0) return found[0];
+            if (daemon.HasExited) break;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"no {state} on NOTIFY_SOCKET; got [{string.Join(" | ", notify.Received.Select(r => r.Message))}]\n{daemon.Output}");
+    }
+}
