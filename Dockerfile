@@ -5,10 +5,11 @@ COPY . .
 RUN dotnet publish src/DefectInspector.Cli -c Release -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0
-# OpenCvSharp's native library links GTK 3 (named libgtk-3-0t64 from Ubuntu 24.04 on); libtorch needs OpenMP.
+# OpenCvSharp's native library links GTK 3 (named libgtk-3-0t64 from Ubuntu 24.04 on); libtorch needs OpenMP;
+# ffmpeg receives network cameras (rtsp://, http://), which OpenCvSharp's bundled FFmpeg cannot.
 RUN apt-get update \
  && (apt-get install -y --no-install-recommends libgtk-3-0t64 || apt-get install -y --no-install-recommends libgtk-3-0) \
- && apt-get install -y --no-install-recommends libgomp1 \
+ && apt-get install -y --no-install-recommends libgomp1 ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .

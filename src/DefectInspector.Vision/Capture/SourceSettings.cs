@@ -31,4 +31,10 @@ public sealed record SourceSettings
 
     /// <summary>Network streams: how long to wait when opening or reading before the source counts as failed.</summary>
     public TimeSpan StreamTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Network streams: the ffmpeg executable that receives and decodes them (a name looked up on PATH, or a path).
+    /// OpenCV's own FFmpeg in the OpenCvSharp runtime package is built without network protocols.
+    /// </summary>
+    public string FfmpegPath { get; init; } = "ffmpeg";
 }

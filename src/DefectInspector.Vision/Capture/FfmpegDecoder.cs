@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using OpenCvSharp;
+
+namespace DefectInspector.Vision.Capture;
+
+/// <summary>What waiting for a decoded frame came to.</summary>
+internal enum DecoderWait
+{
+    Frame,
+    TimedOut,
+    Ended,
+}
+
+/// <summary>
+/// One ffmpeg process receiving a network stream and writing it as BMP frames to its stdout, with the thread that
+/// reads them. Frames are queued two deep and the oldest is dropped, so a slow reader always gets a recent frame
+/// and ffmpeg never stalls on a full pipe (which the camera would see as a dead client).
+/// </summary>
+internal sealed class FfmpegDecoder : IDisposable
+{
+    private const int QueuedFrames = 2;
+    private const int KeptErrorLines = 8;
+
+    private readonly Process _process;
+    private readonly BlockingCollection<(Mat Image, DateTimeOffset At)> _frames = new(QueuedFrames);
+    private readonly Queue<string> _errors = new();
+    private readonly Func<string, string> _mask;
+    private readonly Thread _pump;
+    private string? _pumpProblem;
+
+    private FfmpegDecoder(Process process, Func<string, string> mask)
+    {
+        _process = process;
+        _mask = mask;
+        _process.ErrorDataReceived += (_, e) => KeepError(e.Data);
+        _process.BeginErrorReadLine();
+        _pump = new Thread(Pump) { IsBackground = true, Name = "ffmpeg frames" };
+        _pump.Start();
+    }
+
+    /// <summary>Starts ffmpeg. <paramref name="mask"/> removes credentials from what ffmpeg reports.</summary>
+    /// <exception cref="FrameSourceException">ffmpeg cannot be started (most often: not installed).</exception>
+    public static FfmpegDecoder Start(string ffmpeg, IEnumerable<string> arguments, string source, Func<string, string> mask)
+    {
+        var start = new ProcessStartInfo(ffmpeg)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        try
+        {
+            var process = Process.Start(start) ?? throw new Win32Exception("no process was started");
+            process.StandardInput.Close();
+            return new FfmpegDecoder(process, mask);
+        }
+        catch (Win32Exception e)
+        {
+            throw new FrameSourceException(
+                $"camera {source}: ffmpeg ('{ffmpeg}') cannot be started ({e.Message}); network streams are decoded by ffmpeg: install it (apt-get install ffmpeg) or set FfmpegPath", e);
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the next frame, which the caller then owns.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired.</exception>
+    public DecoderWait Take(TimeSpan timeout, CancellationToken cancellation, out Mat? image, out DateTimeOffset capturedAt)
+    {
+        if (_frames.TryTake(out var frame, (int)timeout.TotalMilliseconds, cancellation))
+        {
+            (image, capturedAt) = frame;
+            return DecoderWait.Frame;
+        }
+
+        (image, capturedAt) = (null, default);
+        return _frames.IsCompleted ? DecoderWait.Ended : DecoderWait.TimedOut;
+    }
+
+    /// <summary>Why frames stopped coming, in ffmpeg's words where it said something.</summary>
+    public string WhyEnded()
+    {
+        _process.WaitForExit(1000);
+        string said;
+        lock (_errors)
+            said = string.Join(" | ", _errors);
+        var exit = _process.HasExited ? $"ffmpeg exited with code {_process.ExitCode}" : "ffmpeg stopped sending frames";
+        return string.Join(": ", new[] { exit, _pumpProblem, said }.Where(s => !string.IsNullOrEmpty(s)));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited in the meantime.
+        }
+
+        // Killing ffmpeg closes its stdout, which ends the pump.
+        _pump.Join(TimeSpan.FromSeconds(5));
+        while (_frames.TryTake(out var left))
+            left.Image.Dispose();
+        _frames.Dispose();
+        _process.Dispose();
+    }
+
+    private void Pump()
+    {
+        var reader = new BmpFrameReader(_process.StandardOutput.BaseStream);
+        try
+        {
+            while (reader.Next() is { } image)
+            {
+                var frame = (image, DateTimeOffset.UtcNow);
+                while (!_frames.TryAdd(frame))
+                {
+                    if (_frames.TryTake(out var oldest))
+                        oldest.Image.Dispose();
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ObjectDisposedException)
+        {
+            _pumpProblem = e.Message;
+        }
+        finally
+        {
+            _frames.CompleteAdding();
+        }
+    }
+
+    private void KeepError(string? line)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+            return;
+        lock (_errors)
+        {
+            _errors.Enqueue(_mask(line.Trim()));
+            if (_errors.Count > KeptErrorLines)
+                _errors.Dequeue();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using OpenCvSharp;
+
+namespace DefectInspector.Vision.Capture;
+
+/// <summary>
+/// A network camera (RTSP or HTTP, e.g. MJPEG) received and decoded by an ffmpeg child process. Not through
+/// OpenCV's VideoCapture: the FFmpeg inside the OpenCvSharp runtime package has no network protocols at all, and a
+/// separate process also turns a hung camera into a timeout here instead of a read that blocks for ever.
+/// </summary>
+internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : IFrameSource
+{
+    private FfmpegDecoder? _decoder;
+
+    // Open waits for the first frame to prove the stream works; Read hands that frame out first.
+    private (Mat Image, DateTimeOffset At)? _first;
+
+    // Not reset by a reopen, so that frame references stay unique for the life of the daemon.
+    private long _frameIndex;
+
+    public string Description { get; } = StreamUrls.MaskCredentials(url);
+
+    public bool IsLive => true;
+
+    public void Open()
+    {
+        Release();
+        var decoder = FfmpegDecoder.Start(settings.FfmpegPath, Arguments(), Description, Mask);
+        // Waiting here makes a wrong address, refused credentials or a silent camera fail Open, where the caller
+        // expects it, rather than the first Read.
+        var wait = decoder.Take(settings.StreamTimeout, CancellationToken.None, out var image, out var at);
+        if (wait != DecoderWait.Frame)
+        {
+            var why = Why(wait, decoder);
+            decoder.Dispose();
+            throw new FrameSourceException(string.Create(CultureInfo.InvariantCulture,
+                $"camera {Description}: cannot be opened ({why}); check the address and credentials, that the camera or server is reachable from here, and that it sends video within {settings.StreamTimeout.TotalSeconds:0.#} s (StreamTimeout)"));
+        }
+
+        _decoder = decoder;
+        _first = (image!, at);
+    }
+
+    public SourceFrame? Read(CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        if (_first is { } first)
+        {
+            _first = null;
+            return Frame(first.Image, first.At);
+        }
+
+        var decoder = _decoder ?? throw new FrameSourceException($"camera {Description}: not open (it failed before or was never opened); open it again");
+        var wait = decoder.Take(settings.StreamTimeout, cancellation, out var image, out var at);
+        if (wait == DecoderWait.Frame)
+            return Frame(image!, at);
+
+        var why = Why(wait, decoder);
+        Release();
+        throw new FrameSourceException($"camera {Description}: stream ended or read failed ({why}); reopen the source");
+    }
+
+    public void Complete(SourceFrame frame)
+    {
+    }
+
+    public void Dispose() => Release();
+
+    private SourceFrame Frame(Mat image, DateTimeOffset capturedAt) =>
+        new(image, (_frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
+
+    private string Why(DecoderWait wait, FfmpegDecoder decoder) =>
+        wait == DecoderWait.TimedOut
+            ? string.Create(CultureInfo.InvariantCulture, $"no frame for {settings.StreamTimeout.TotalSeconds:0.#} s")
+            : decoder.WhyEnded();
+
+    private string Mask(string text) => text.Replace(url, Description, StringComparison.Ordinal);
+
+    private List<string> Arguments()
+    {
+        List<string> arguments = ["-hide_banner", "-loglevel", "error", "-nostdin"];
+        // TCP, not RTP over UDP: on a busy plant network lost UDP packets smear frames, which reads as defects.
+        if (url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase))
+            arguments.AddRange(["-rtsp_transport", "tcp"]);
+        arguments.AddRange(["-i", url, "-an", "-sn", "-dn", "-f", "image2pipe", "-c:v", "bmp", "-pix_fmt", "bgr24", "pipe:1"]);
+        return arguments;
+    }
+
+    private void Release()
+    {
+        _first?.Image.Dispose();
+        _first = null;
+        _decoder?.Dispose();
+        _decoder = null;
+    }
+}
