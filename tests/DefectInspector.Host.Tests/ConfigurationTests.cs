@@ -66,10 +66,10 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void Environment_variables_override_the_file_and_a_missing_config_file_is_named()
+    public async Task Environment_variables_override_the_file_and_a_missing_config_file_is_named()
     {
         using var process = DaemonProcess.Start(["config", "validate", $"--Storage:Path={dir}"], new Dictionary<string, string> { ["DEFECTINSPECTOR_Mqtt__Port"] = "99999" });
-        Assert.Equal(2, process.WaitForExitAsync(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult());
+        Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("Mqtt:Port '99999'", process.Output);
 
         var (exit, output) = DaemonProcess.Run(["run", "--config", Path.Combine(dir, "missing.json")]);

@@ -68,12 +68,18 @@ public sealed class PipelineTests(DaemonFixture fixture)
             Assert.Equal(((int)verdict["width"]!, (int)verdict["height"]!), (image.Width, image.Height));
             Assert.Equal(snapshot.Payload.Length, (int)verdict["snapshot"]!["bytes"]!);
         }
-        Assert.Equal(verdicts.Count, received.OfKind("snapshot").Count());
         Assert.All(received.OfKind("verdict", "folder").Json(), v => Assert.Equal((PartImages.Width, PartImages.Height), ((int)v["width"]!, (int)v["height"]!)));
 
+        // A frame's messages go out verdict first, then event and snapshot; SIGKILL may fall between them, so only
+        // the last verdict of a camera may lack its event or snapshot.
+        var last = verdicts.GroupBy(v => (string?)v["camera"]).Select(g => (string?)g.Last()["id"]).ToHashSet();
+        var snapshots = received.OfKind("snapshot").Select(s => s.Correlation).ToHashSet();
+        Assert.All(verdicts.Select(v => (string?)v["id"]).Where(id => !snapshots.Contains(id)), id => Assert.Contains(id, last));
         // NG and uncertain verdicts also went to MES as events, OK ones did not.
-        var notOk = verdicts.Where(v => (string?)v["verdict"] != "ok").Select(v => (string?)v["id"]).Order().ToList();
-        Assert.Equal(notOk, received.OfKind("event").Json().Select(e => (string?)e["id"]).Order());
+        var notOk = verdicts.Where(v => (string?)v["verdict"] != "ok").Select(v => (string?)v["id"]).ToHashSet();
+        var events = received.OfKind("event").Json().Select(e => (string?)e["id"]).ToHashSet();
+        Assert.Subset(notOk, events);
+        Assert.All(notOk.Except(events), id => Assert.Contains(id, last));
         Assert.Contains(received.OfKind("camera-status").Json(), s => (string?)s["camera"] == "rtsp" && (string?)s["state"] == "online");
         Assert.NotEmpty(received.OfKind("stats"));
     }

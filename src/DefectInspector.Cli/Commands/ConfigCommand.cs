@@ -11,16 +11,23 @@ internal static class ConfigCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo?>("file") { Description = "Configuration file (default: config/appsettings.json beside the executable).", Arity = ArgumentArity.ZeroOrOne };
-        var validate = new Command("validate", "Check a configuration (with DEFECTINSPECTOR_ variables and --Section:Key=value overrides) as `run` would.")
+        // [FILE] and the --Section:Key=value overrides are both free-form tokens, so they are told apart here: a
+        // declared argument would swallow the first override as its file name.
+        var validate = new Command("validate", "config validate [FILE] [--Section:Key=value ...]: check a configuration (default: config/appsettings.json beside the executable, with DEFECTINSPECTOR_ variables and overrides) as `run` would.")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        validate.Arguments.Add(file);
         validate.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            using var host = RunCommand.BuildValidated(parse.GetValue(file)?.FullName, parse.UnmatchedTokens, parse.InvocationConfiguration.Error);
+            var files = parse.UnmatchedTokens.Where(t => !t.StartsWith("--", StringComparison.Ordinal)).ToList();
+            if (files.Count > 1)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: expected at most one configuration file, got {string.Join(", ", files)}");
+                return RunCommand.ExitConfig;
+            }
+            var overrides = parse.UnmatchedTokens.Except(files).ToList();
+            using var host = RunCommand.BuildValidated(files.Count == 1 ? Path.GetFullPath(files[0]) : null, overrides, parse.InvocationConfiguration.Error);
             if (host is null) return RunCommand.ExitConfig;
             var services = host.Services;
             var mqtt = services.GetRequiredService<IOptions<MqttOptions>>().Value;

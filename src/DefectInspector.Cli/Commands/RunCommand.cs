@@ -44,8 +44,7 @@ internal static class RunCommand
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // Start-up failures (model, broker, camera configuration) end here with what and where.
-                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DefectInspector").LogCritical(e, "Start-up failed: {Reason}", e.Message);
+                    // Start-up failures (model, broker, port in use) end here; the host has logged the details already.
                     stderr.WriteLine($"error: {e.Message}");
                     return ExitFailed;
                 }
@@ -84,14 +83,18 @@ internal static class RunCommand
             host.Services.GetRequiredService<IStartupValidator>().Validate();
             return host;
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or AggregateException)
         {
-            foreach (var failure in e.Failures) stderr.WriteLine($"error: {failure}");
-        }
-        catch (InvalidOperationException e)
-        {
-            // The binder's own complaints: a value of the wrong type, or a key no option has (usually a typo).
-            stderr.WriteLine($"error: {e.Message}");
+            // One exception per options type when several are wrong; the binder's own complaints (a value of the
+            // wrong type, or a key no option has, usually a typo) arrive as InvalidOperationException.
+            var all = e is AggregateException many ? many.Flatten().InnerExceptions : [e];
+            foreach (var problem in all)
+            {
+                if (problem is OptionsValidationException invalid)
+                    foreach (var failure in invalid.Failures) stderr.WriteLine($"error: {failure}");
+                else
+                    stderr.WriteLine($"error: {problem.Message}");
+            }
         }
         host.Dispose();
         return null;

@@ -15,7 +15,6 @@ internal sealed class EmbeddedBrokerService(IOptions<MqttOptions> options, ILogg
         var o = options.Value;
         if (!o.UsesEmbeddedBroker) return;
         broker = await EmbeddedBroker.StartAsync(o.EmbeddedBindAddress, o.Port, NullIfEmpty(o.Username), MqttCredentials.Password(o), logger);
-        logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}", o.EmbeddedBindAddress, o.Port);
     }
 
     // The pipeline stops first (reverse start order) and publishes its offline status through this broker.

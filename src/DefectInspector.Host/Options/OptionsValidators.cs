@@ -54,10 +54,12 @@ internal sealed class CamerasOptionsValidator : IValidateOptions<CamerasOptions>
             {
                 FrameSources.Validate(c.Source);
             }
-            catch (ArgumentException ex)
+            catch (ArgumentException)
             {
-                e.Add($"{key}:Source", c.Source, ex.Message);
+                e.Add($"{key}:Source", c.Source, $"one of: {FrameSources.AllowedForms}");
             }
+            if (c.IsTriggered && c.Source.StartsWith("folder:", StringComparison.OrdinalIgnoreCase))
+                e.Add($"{key}:Trigger", c.Trigger, $"{TriggerModes.Continuous} for a folder source (each dropped file is a part)");
             e.Check(c.Trigger is TriggerModes.Continuous or TriggerModes.Mqtt, $"{key}:Trigger", c.Trigger, $"{TriggerModes.Continuous} or {TriggerModes.Mqtt}");
             e.Check(double.IsFinite(c.MaxFps) && c.MaxFps >= 0, $"{key}:MaxFps", c.MaxFps, "frames per second >= 0 (0 = no limit)");
             e.Check(double.IsFinite(c.VirtualFps) && c.VirtualFps > 0 && c.VirtualFps <= 1000, $"{key}:VirtualFps", c.VirtualFps, "parts per second in (0, 1000]");
@@ -79,9 +81,13 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
         {
             TorchDevice.Resolve(o.Device);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        catch (ArgumentException)
         {
-            e.Add("Model:Device", o.Device, ex.Message);
+            e.Add("Model:Device", o.Device, "cpu, cuda or cuda:N");
+        }
+        catch (InvalidOperationException ex)
+        {
+            e.Add("Model:Device", o.Device, $"a device this build can use ({ex.Message})");
         }
         e.Check(o.Method.Length == 0 || CamMethods.Names.Contains(o.Method.ToLowerInvariant()), "Model:Method", o.Method, $"one of {string.Join(", ", CamMethods.Names)}, or empty for the bundle's");
         e.Check(o.Layer.Length == 0 || Layers.Names.Contains(o.Layer), "Model:Layer", o.Layer, $"one of {string.Join(", ", Layers.Names)}, or empty for the bundle's");

@@ -15,16 +15,16 @@ public static class DemoModel
     /// <summary>Raise when the recipe below changes, so installed daemons retrain instead of reusing an old model.</summary>
     public const int Recipe = 1;
 
-    public const int PartsPerClass = 80;
+    public const int PartsPerClass = 64;
 
     public static TrainingOptions Options(string device) => new()
     {
         InputSize = 128,
-        Epochs = 5,
+        Epochs = 3,
         BatchSize = 16,
         LearningRate = 1e-3,
         FreezeStages = 1,
-        Patience = 5,
+        Patience = 3,
         Seed = 7,
         Device = device,
         Target = "f1",
@@ -66,7 +66,7 @@ public static class DemoModel
             Directory.CreateDirectory(dir);
             for (int i = 0; i < PartsPerClass; i++)
             {
-                using var part = SyntheticParts.Draw(line.VirtualWidth, line.VirtualHeight, rng, defect);
+                using var part = SyntheticParts.Draw(line.VirtualWidth, line.VirtualHeight, rng, defect ? Enum.GetValues<DefectKind>()[i % 3] : null);
                 Cv2.ImWrite(Path.Combine(dir, $"part-{i:000}.png"), part.Image);
             }
         }

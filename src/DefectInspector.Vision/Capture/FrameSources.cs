@@ -37,6 +37,15 @@ public static class FrameSources
         throw NotUnderstood(text, "no known source form");
     }
 
+    /// <summary>
+    /// Checks that <paramref name="source"/> names a source, as configuration validation does before anything opens;
+    /// throws the <see cref="ArgumentException"/> <see cref="Create"/> would. Creating a source touches nothing.
+    /// </summary>
+    public static void Validate(string source)
+    {
+        using var _ = Create(source, new SourceSettings(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
     /// <summary>What follows <paramref name="prefix"/>; null without the prefix; an error when nothing follows it.</summary>
     private static string? After(string text, string prefix)
     {

@@ -16,10 +16,10 @@ internal static class PartImages
         var names = new List<string>();
         for (int i = 0; i < count; i++)
         {
-            using var part = SyntheticParts.Draw(Width, Height, rng, defect: i % 2 == 1);
+            using var part = SyntheticParts.Draw(Width, Height, rng, i % 2 == 1 ? Enum.GetValues<DefectKind>()[i / 2 % 3] : null);
             string name = $"{prefix}-{i:000}.png";
-            // Written under a temporary name and renamed, as a PLC or camera gateway should drop files.
-            string temp = Path.Combine(folder, name + ".tmp");
+            // Written under a hidden name and renamed, as a PLC or camera gateway should drop files.
+            string temp = Path.Combine(folder, "." + name);
             Cv2.ImWrite(temp, part.Image, [(int)ImwriteFlags.PngCompression, 1]);
             File.Move(temp, Path.Combine(folder, name));
             names.Add(name);

@@ -1,9 +1,9 @@
 using OpenCvSharp;
 
-namespace DefectInspector.Vision.Tests.Capture;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>Videos the capture tests write themselves: each frame one flat colour that encodes its number.</summary>
-internal static class TestVideos
+public static class TestVideos
 {
     public const int Width = 160;
     public const int Height = 120;

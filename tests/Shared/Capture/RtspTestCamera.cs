@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace DefectInspector.Vision.Tests.Capture;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>
 /// An RTSP camera on loopback for tests. ffmpeg plays a video in a loop and sends it as RTP/JPEG to a UDP port here;
@@ -11,7 +11,7 @@ namespace DefectInspector.Vision.Tests.Capture;
 /// (interleaved TCP). ffmpeg cannot serve RTSP to a client itself: its rtsp_flags listen only receives a stream.
 /// Stopping ffmpeg makes the camera go silent while connections stay up, as a camera that hangs does.
 /// </summary>
-internal sealed class RtspTestCamera : IDisposable
+public sealed class RtspTestCamera : IDisposable
 {
     private const int ClientChannel = 0;
 

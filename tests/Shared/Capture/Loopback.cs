@@ -1,9 +1,9 @@
 using System.Net.Sockets;
 
-namespace DefectInspector.Vision.Tests.Capture;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>The receive loop the in-test servers share.</summary>
-internal static class Loopback
+public static class Loopback
 {
     /// <summary>
     /// Hands each thing received (a connection, a packet) to <paramref name="handle"/> until <paramref name="stop"/>

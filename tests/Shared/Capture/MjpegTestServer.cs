@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace DefectInspector.Vision.Tests.Capture;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>An IP camera's MJPEG endpoint on loopback: one JPEG, sent again and again as multipart/x-mixed-replace.</summary>
-internal sealed class MjpegTestServer : IDisposable
+public sealed class MjpegTestServer : IDisposable
 {
     private const string Boundary = "frameboundary";
 
@@ -14,6 +14,7 @@ internal sealed class MjpegTestServer : IDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _clients = [];
+    private volatile bool _hung;
 
     public MjpegTestServer(byte[] jpeg, double fps)
     {
@@ -27,6 +28,9 @@ internal sealed class MjpegTestServer : IDisposable
 
     /// <summary>The request lines clients sent, e.g. "GET /stream.mjpg HTTP/1.1".</summary>
     public List<string> Requests { get; } = [];
+
+    /// <summary>Keeps every connection open but sends nothing more, as a camera whose encoder has locked up.</summary>
+    public void Hang() => _hung = true;
 
     /// <summary>Closes every connection and stops listening, as a camera that is switched off.</summary>
     public void Stop()
@@ -68,6 +72,11 @@ internal sealed class MjpegTestServer : IDisposable
                 $"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary={Boundary}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n"), _stop.Token);
             while (!_stop.IsCancellationRequested)
             {
+                if (_hung)
+                {
+                    await Task.Delay(_interval, _stop.Token);
+                    continue;
+                }
                 var partHeader = $"--{Boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: {_jpeg.Length}\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(partHeader), _stop.Token);
                 await stream.WriteAsync(_jpeg, _stop.Token);

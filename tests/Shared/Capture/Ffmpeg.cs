@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace DefectInspector.Vision.Tests.Capture;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>The ffmpeg command-line tool, which the stream tests use to play a camera.</summary>
-internal static class Ffmpeg
+public static class Ffmpeg
 {
     /// <summary>Starts ffmpeg; what it writes to stderr is collected in <paramref name="errors"/>.</summary>
     public static Process Start(string arguments, StringBuilder errors)
