@@ -23,15 +23,19 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed passes per measurement.", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed passes first (the first passes are far slower).", DefaultValueFactory = _ => 40 };
         var scoreCamIterations = new Option<int>("--scorecam-iterations") { Description = "Timed Score-CAM passes (each is hundreds of forwards).", DefaultValueFactory = _ => 3 };
+        var pipelineSeconds = new Option<int>("--pipeline-seconds") { Description = "Seconds each daemon pipeline run is measured (video file -> MQTT subscriber); 0 = skip.", DefaultValueFactory = _ => 20 };
 
-        var command = new Command("bench", "Measure forward ms/frame (batch 1 and 8) and each explainer's cost relative to the forward pass.");
+        var command = new Command("bench", "Measure forward ms/frame (batch 1 and 8), each explainer's cost relative to the forward pass, and the daemon pipeline's throughput and latency.");
         source.AddTo(command);
         command.Options.Add(image);
         command.Options.Add(iterations);
         command.Options.Add(warmup);
         command.Options.Add(scoreCamIterations);
-        command.SetAction((parse, cancellation) =>
+        command.Options.Add(pipelineSeconds);
+        command.SetAction(async (parse, cancellation) =>
         {
+            // Measured as the daemon runs, so the pipeline and the bare forward pass share one threading setup.
+            TorchThreading.PreferPassiveWaiting();
             try
             {
                 using var model = parse.GetValue(source.Model) is null && parse.GetValue(source.Weights) is null
@@ -39,13 +43,16 @@ internal static class BenchCommand
                     : source.Load(parse);
                 var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations));
                 var rows = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
-                Print(rows, model, settings, parse.InvocationConfiguration.Output);
-                return Task.FromResult(0);
+                var output = parse.InvocationConfiguration.Output;
+                Print(rows, model, settings, output);
+                if (parse.GetValue(pipelineSeconds) is > 0 and int seconds)
+                    PrintPipeline(await RunPipelineAsync(model, rows, TimeSpan.FromSeconds(seconds), cancellation), rows, output);
+                return 0;
             }
             catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return Task.FromResult(2);
+                return 2;
             }
         });
         return command;
@@ -58,7 +65,7 @@ internal static class BenchCommand
     internal static IReadOnlyList<Row> Run(InspectionModel model, string? imagePath, Settings settings, CancellationToken cancellation)
     {
         var spec = model.Metadata.Preprocessing;
-        using var frame = imagePath is null ? SyntheticPart.Create(spec.Width * 2, spec.Height * 2) : ImageReader.Read(imagePath);
+        using var frame = imagePath is null ? BenchFrames.Part(spec.Width * 2, spec.Height * 2, seed: 1) : ImageReader.Read(imagePath);
         var input = Preprocessor.Preprocess(frame, spec);
         using var scope = NewDisposeScope();
         var one = model.ToBatch([input]);
@@ -135,6 +142,40 @@ internal static class BenchCommand
         return results;
     }
 
+    /// <summary>The daemon, in this process: throughput at batch 1 and 8, then latency with the file at half the batch-1 forward rate.</summary>
+    private static async Task<IReadOnlyList<PipelineBench.Result>> RunPipelineAsync(InspectionModel model, IReadOnlyList<Row> rows, TimeSpan measure, CancellationToken cancellation)
+    {
+        string work = Directory.CreateTempSubdirectory("di-bench-").FullName;
+        try
+        {
+            var bench = new PipelineBench(model, work);
+            double forwardFps = 1000 / rows[0].MsPerFrame;
+            return
+            [
+                await bench.ThroughputAsync(1, measure, cancellation),
+                await bench.ThroughputAsync(8, measure, cancellation),
+                await bench.LatencyAsync(Math.Round(forwardFps / 2, 1), measure, cancellation),
+            ];
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static void PrintPipeline(IReadOnlyList<PipelineBench.Result> results, IReadOnlyList<Row> rows, TextWriter output)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        double forwardMs = rows[0].MsPerFrame;
+        double ForwardFps(int batch) => 1000 / (batch == 1 ? forwardMs : rows[1].MsPerFrame);
+        output.WriteLine();
+        output.WriteLine("Daemon pipeline in this process: video file -> capture -> inspection (CAM, regions) -> snapshot -> MQTT -> subscriber.");
+        output.WriteLine("| pipeline run | verdicts/s | x forward fps (same batch) | capture-to-received p50 ms | p99 ms | p99 / forward ms (batch 1) |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+            output.WriteLine(string.Create(inv, $"| {r.Name} ({r.Verdicts} verdicts) | {r.Fps:0.0} | {r.Fps / ForwardFps(r.Batch):0.00} | {r.LatencyP50Ms:0} | {r.LatencyP99Ms:0} | {r.LatencyP99Ms / forwardMs:0.00} |"));
+    }
+
     private static double Time(Action pass, int frames)
     {
         var watch = Stopwatch.StartNew();
@@ -167,7 +208,7 @@ internal static class BenchCommand
     private static void Print(IReadOnlyList<Row> rows, InspectionModel model, Settings settings, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}");
+        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}");
         output.WriteLine($"medians of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up passes; each ratio is against forward passes paired with it");
         output.WriteLine();
         output.WriteLine("| measurement | ms/frame | x forward |");

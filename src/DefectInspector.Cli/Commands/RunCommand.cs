@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
+using DefectInspector.Inference.Model;
 using DefectInspector.Training.Demo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,6 +28,7 @@ internal static class RunCommand
         command.Options.Add(config);
         command.SetAction(async (parse, cancellation) =>
         {
+            TorchThreading.PreferPassiveWaiting();
             var stderr = parse.InvocationConfiguration.Error;
             var host = BuildValidated(parse.GetValue(config)?.FullName, parse.UnmatchedTokens, stderr);
             if (host is null) return ExitConfig;

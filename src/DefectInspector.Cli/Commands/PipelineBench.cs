@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using DefectInspector.Host.Hosting;
+using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Model;
+using Microsoft.Extensions.Hosting;
+using MQTTnet;
+using MQTTnet.Formatter;
+using OpenCvSharp;
+
+namespace DefectInspector.Cli.Commands;
+
+/// <summary>
+/// The whole daemon in this process, fed from a video file, measured where the line sees it: verdicts arriving at
+/// an MQTT subscriber. Throughput runs the file as fast as it goes; latency runs it at half the forward rate, so
+/// queues stay short and the figure is the pipeline's own cost, not waiting behind a backlog.
+/// </summary>
+internal sealed class PipelineBench(InspectionModel model, string work)
+{
+    public sealed record Result(string Name, int Batch, double Fps, double LatencyP50Ms, double LatencyP99Ms, int Verdicts);
+
+    /// <summary>Frames as fast as the pipeline takes them, micro-batched up to <paramref name="batch"/>.</summary>
+    public Task<Result> ThroughputAsync(int batch, TimeSpan measure, CancellationToken cancellation) =>
+        RunAsync($"pipeline, batch {batch}, file as fast as it goes", batch, realTime: false, fps: 25, measure, cancellation);
+
+    /// <summary>Frames at <paramref name="fps"/>, one at a time.</summary>
+    public Task<Result> LatencyAsync(double fps, TimeSpan measure, CancellationToken cancellation) =>
+        RunAsync($"pipeline, batch 1, file at {fps:0.#} fps", 1, realTime: true, fps, measure, cancellation);
+
+    private async Task<Result> RunAsync(string name, int batch, bool realTime, double fps, TimeSpan measure, CancellationToken cancellation)
+    {
+        string bundle = Path.Combine(work, "bench.dimodel");
+        if (!File.Exists(bundle)) ModelBundle.Save(bundle, model.Network, model.Metadata);
+        string video = WriteVideo(Path.Combine(work, $"line-{fps:0.###}.avi"), model.Metadata.Preprocessing.Width * 2, model.Metadata.Preprocessing.Height * 2, fps);
+        int port = FreePort();
+        string prefix = "bench";
+        var overrides = new List<string>
+        {
+            $"--Mqtt:Port={port}", $"--Mqtt:TopicPrefix={prefix}", $"--Storage:Path={Path.Combine(work, "state")}",
+            $"--Model:Path={bundle}", $"--Model:Device={model.Device.type.ToString().ToLowerInvariant()}",
+            "--Cameras:0:Name=bench", $"--Cameras:0:Source=file:{video}", "--Cameras:0:Loop=true", $"--Cameras:0:RealTime={realTime}",
+            $"--Pipeline:MaxBatchSize={batch}", "--Pipeline:StatsIntervalSeconds=0",
+            // The bench prints its table on stdout; the daemon's warnings go to stderr.
+            "--Logging:LogLevel:Default=Warning", "--Logging:Console:LogToStandardErrorThreshold=Trace",
+        };
+        using var host = DaemonHost.Build(null, overrides);
+        var arrivals = new ConcurrentQueue<(long At, DateTimeOffset CapturedAt, DateTimeOffset ReceivedAt)>();
+        using var subscriber = new MqttClientFactory().CreateMqttClient();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            var received = DateTimeOffset.UtcNow;
+            using var json = JsonDocument.Parse(e.ApplicationMessage.Payload);
+            arrivals.Enqueue((Stopwatch.GetTimestamp(), json.RootElement.GetProperty("capturedAt").GetDateTimeOffset(), received));
+            return Task.CompletedTask;
+        };
+
+        await host.StartAsync(cancellation);
+        try
+        {
+            await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500).Build(), cancellation);
+            await subscriber.SubscribeAsync($"{prefix}/+/+/+/verdict/+", cancellationToken: cancellation);
+            // The first seconds carry libtorch's warm-up and the queues filling: measure after them.
+            await Task.Delay(TimeSpan.FromSeconds(8), cancellation);
+            long start = Stopwatch.GetTimestamp();
+            await Task.Delay(measure, cancellation);
+            long end = Stopwatch.GetTimestamp();
+            var window = arrivals.Where(a => a.At >= start && a.At < end).ToList();
+            var latencies = window.Select(a => (a.ReceivedAt - a.CapturedAt).TotalMilliseconds).Order().ToArray();
+            return new Result(name, batch, window.Count / Stopwatch.GetElapsedTime(start, end).TotalSeconds,
+                Percentile(latencies, 0.5), Percentile(latencies, 0.99), window.Count);
+        }
+        finally
+        {
+            await subscriber.DisconnectAsync(cancellationToken: CancellationToken.None);
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static string WriteVideo(string path, int width, int height, double fps)
+    {
+        if (File.Exists(path)) return path;
+        using var writer = new VideoWriter(path, FourCC.MJPG, fps, new OpenCvSharp.Size(width, height));
+        if (!writer.IsOpened()) throw new IOException($"{path}: cannot write an MJPG video for the pipeline bench");
+        for (int i = 0; i < 50; i++)
+        {
+            using var frame = BenchFrames.Part(width, height, seed: i);
+            writer.Write(frame);
+        }
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+}
