@@ -133,4 +133,31 @@ public sealed class PipelineTests(DaemonFixture fixture)
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
+
+    [Fact]
+    public async Task A_region_of_interest_is_what_gets_inspected_and_MaxFps_slows_a_file_down()
+    {
+        string work = fixture.NewFolder("roi");
+        string video = TestVideos.Write(Path.Combine(work, "line.avi"), frames: 20);
+        string prefix = $"t{Guid.NewGuid():N}"[..12];
+        await using var all = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"{prefix}/#"]);
+        using var daemon = DaemonProcess.Start(fixture.RunArgs(Path.Combine(work, "state"),
+            $"--Mqtt:TopicPrefix={prefix}", "--Pipeline:SnapshotOk=true",
+            "--Cameras:0:Name=roi", $"--Cameras:0:Source=file:{video}", "--Cameras:0:RealTime=false",
+            "--Cameras:0:Loop=true", "--Cameras:0:Roi=20,10,96,64", "--Cameras:0:MaxFps=4"));
+
+        await all.WaitForAsync(m => Messages.Kind(m.Topic) == "verdict", Patience, "first verdict");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var verdicts = all.Received.OfKind("verdict").Json();
+        daemon.Terminate();
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.All(verdicts, v => Assert.Equal((96, 64), ((int)v["width"]!, (int)v["height"]!)));
+        using (var snapshot = Cv2.ImDecode(all.Received.OfKind("snapshot").First().Payload, ImreadModes.Color))
+            Assert.Equal((96, 64), (snapshot.Width, snapshot.Height));
+        // Unlimited, this file is inspected at tens of frames per second; at 4 fps, 3 s see about 13.
+        Assert.InRange(verdicts.Count, 2, 20);
+        // Frames are slowed down, not skipped: a file source never drops.
+        Assert.Equal(Enumerable.Range(0, verdicts.Count).Select(i => i.ToString()), verdicts.Select(v => (string?)v["frameRef"]));
+    }
 }

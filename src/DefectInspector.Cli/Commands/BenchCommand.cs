@@ -34,8 +34,6 @@ internal static class BenchCommand
         command.Options.Add(pipelineSeconds);
         command.SetAction(async (parse, cancellation) =>
         {
-            // Measured as the daemon runs, so the pipeline and the bare forward pass share one threading setup.
-            TorchThreading.PreferPassiveWaiting();
             try
             {
                 using var model = parse.GetValue(source.Model) is null && parse.GetValue(source.Weights) is null
@@ -208,7 +206,7 @@ internal static class BenchCommand
     private static void Print(IReadOnlyList<Row> rows, InspectionModel model, Settings settings, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}");
+        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset (libgomp spins; `run` sets PASSIVE)"}");
         output.WriteLine($"medians of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up passes; each ratio is against forward passes paired with it");
         output.WriteLine();
         output.WriteLine("| measurement | ms/frame | x forward |");
