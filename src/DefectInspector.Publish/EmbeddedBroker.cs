@@ -76,6 +76,15 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             };
         }
 
+        // MQTT 5 clients may leave the id to the broker (mosquitto_sub -V mqttv5 does); MQTTnet refuses an empty id
+        // unless one is assigned here. MQTT 3.1.1 clients must still bring their own (mosquitto_sub -i NAME).
+        server.ValidatingConnectionAsync += e =>
+        {
+            if (string.IsNullOrEmpty(e.ClientId))
+                e.AssignedClientIdentifier = $"anonymous-{Guid.NewGuid():N}";
+            return Task.CompletedTask;
+        };
+
         server.ClientConnectedAsync += e =>
         {
             logger.LogDebug("Embedded MQTT broker: client {ClientId} connected from {Remote}", e.ClientId, e.RemoteEndPoint);

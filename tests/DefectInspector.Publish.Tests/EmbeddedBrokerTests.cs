@@ -66,6 +66,14 @@ public sealed class EmbeddedBrokerTests : StationTests
     }
 
     [Fact]
+    public async Task An_MQTT5_client_without_a_client_id_gets_one_assigned()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, new ListLogger());
+        await using var anonymous = await TestSubscriber.ConnectAsync(broker.Port, ["#"], clientId: "");
+        Assert.True(anonymous.IsConnected);
+    }
+
+    [Fact]
     public async Task A_port_in_use_says_which_and_what_to_set()
     {
         using var squatter = new TcpListener(IPAddress.Loopback, 0);

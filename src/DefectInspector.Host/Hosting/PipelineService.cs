@@ -98,7 +98,7 @@ internal sealed class PipelineService(
         if (options.StatsIntervalSeconds > 0)
             statsLoop = PublishStatsAsync(TimeSpan.FromSeconds(options.StatsIntervalSeconds), hardStop.Token);
 
-        logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -V mqttv5 -h {Host} -p {Port} -t '{Topics}/#' -v",
+        logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -V mqttv5 -i watch -h {Host} -p {Port} -t '{Topics}/#' -v",
             workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);
     }
 
