@@ -23,6 +23,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Model:Method=magic", "Model:Method 'magic': expected one of cam, gradcam")]
     [InlineData("--Pipeline:MaxBatchSize=0", "Pipeline:MaxBatchSize '0': expected 1 to 64")]
     [InlineData("--Station:Line=a+b", "Station:Line 'a+b': expected letters, digits")]
+    [InlineData("--Storage:OutboxMaxMegabytes=0", "Storage:OutboxMaxMegabytes '0': expected 1 to 1000000 megabytes")]
     [InlineData("--Storage:Path=/proc/forbidden", "Storage:Path '/proc/forbidden': expected a directory this user can create and write")]
     [InlineData("--Mqtt:Hots=x", "Hots")]
     [InlineData("stray", "argument 'stray': expected --Section:Key=value")]
@@ -36,11 +37,14 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void Every_bad_key_is_reported_at_once()
     {
-        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Mqtt:Port=0", "--Pipeline:QueueCapacity=0", "--Cameras:1:Name=virtual", "--Cameras:1:Source=virtual"]);
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Mqtt:Port=0", "--Pipeline:QueueCapacity=0", "--Cameras:1:Name=virtual", "--Cameras:1:Source=virtual",
+            "--Storage:SnapshotArchiveDays=-1", "--Pipeline:DeliveryDrainSeconds=601"]);
         Assert.Equal(2, exit);
         Assert.Contains("Mqtt:Port '0'", output);
         Assert.Contains("Pipeline:QueueCapacity '0'", output);
         Assert.Contains("Cameras:1:Name 'virtual': expected a name no other camera has", output);
+        Assert.Contains("Storage:SnapshotArchiveDays '-1': expected 0 (no archive) to 3650 days", output);
+        Assert.Contains("Pipeline:DeliveryDrainSeconds '601': expected 0 to 600 seconds", output);
     }
 
     [Fact]

@@ -6,18 +6,17 @@ using DefectInspector.Publish.Contracts;
 using DefectInspector.Vision.Capture;
 using Microsoft.Extensions.Logging;
 using OpenCvSharp;
-using Polly;
-using Polly.Retry;
 
 namespace DefectInspector.Host.Capture;
 
 /// <summary>
 /// The capture loop of one camera: opens its source (with backoff while it can't), applies trigger, frame-rate
 /// limit and region of interest, stamps each frame with its id and hands it to the camera's queue.
+/// <paramref name="pendingId"/> gives the id a resumable source's frame was stored under before a restart, if it was.
 /// </summary>
 internal sealed class CameraWorker(
     CameraOptions camera, IFrameSource source, CameraQueue queue, TriggerInbox? triggers,
-    StageMonitor monitor, CameraStatusBoard status, PipelineStats.CameraCounters counters, ILogger logger)
+    StageMonitor monitor, CameraStatusBoard status, PipelineStats.CameraCounters counters, Func<string, string?>? pendingId, ILogger logger)
 {
     private readonly string stage = $"camera '{camera.Name}'";
     private readonly TimeSpan minInterval = camera.MaxFps > 0 ? TimeSpan.FromSeconds(1 / camera.MaxFps) : TimeSpan.Zero;
@@ -29,23 +28,14 @@ internal sealed class CameraWorker(
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        var reopen = new ResiliencePipelineBuilder<PumpEnd>().AddRetry(new RetryStrategyOptions<PumpEnd>
+        var reopen = Backoff.Forever<PumpEnd, FrameSourceException>(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), args =>
         {
-            ShouldHandle = new PredicateBuilder<PumpEnd>().Handle<FrameSourceException>(),
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromSeconds(1),
-            MaxDelay = TimeSpan.FromSeconds(30),
-            MaxRetryAttempts = int.MaxValue,
-            OnRetry = args =>
-            {
-                string reason = args.Outcome.Exception?.Message ?? "unknown";
-                status.Set(camera.Name, CameraStates.Offline, reason);
-                logger.LogWarning("Camera {Camera} unavailable (attempt {Attempt}), retrying in {DelaySeconds:0.0} s: {Reason}",
-                    camera.Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, reason);
-                return default;
-            },
-        }).Build();
+            string reason = args.Outcome.Exception?.Message ?? "unknown";
+            status.Set(camera.Name, CameraStates.Offline, reason);
+            logger.LogWarning("Camera {Camera} unavailable (attempt {Attempt}), retrying in {DelaySeconds:0.0} s: {Reason}",
+                camera.Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, reason);
+            return default;
+        });
 
         try
         {
@@ -159,6 +149,21 @@ internal sealed class CameraWorker(
             }
             cropped = new Mat(read.Image, rect).Clone();
         }
-        return new Frame(Guid.CreateVersion7(read.CapturedAt), camera.Name, partId, read, cropped, source);
+        return new Frame(IdFor(read), camera.Name, partId, read, cropped, source);
+    }
+
+    /// <summary>
+    /// A frame stored in the outbox before a crash, but not recorded as done by its source, comes again: under its
+    /// old id, so that the duplicate it causes is one a consumer de-duplicates.
+    /// </summary>
+    private Guid IdFor(SourceFrame read)
+    {
+        if (source.IsResumable && pendingId?.Invoke(read.FrameRef) is { } known && Guid.TryParse(known, out var id))
+        {
+            logger.LogInformation("Camera {Camera}: {FrameRef} was stored before the restart but not recorded as done; inspecting it again under its id {Id}",
+                camera.Name, read.FrameRef, id);
+            return id;
+        }
+        return Guid.CreateVersion7(read.CapturedAt);
     }
 }

@@ -2,6 +2,7 @@ using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
+using DefectInspector.Publish.Outbox;
 using DefectInspector.Training.Train;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,8 +52,10 @@ public static class DaemonHost
 
         builder.Services.Configure<HostOptions>(o =>
         {
-            var drain = configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.DrainTimeoutSeconds)}", new PipelineOptions().DrainTimeoutSeconds);
-            o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Clamp(drain, 0, 600) + 15);
+            var defaults = new PipelineOptions();
+            var drain = configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.DrainTimeoutSeconds)}", defaults.DrainTimeoutSeconds);
+            var delivery = configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.DeliveryDrainSeconds)}", defaults.DeliveryDrainSeconds);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Clamp(drain, 0, 600) + Math.Clamp(delivery, 0, 600) + 15);
             o.ServicesStartConcurrently = false;
             o.ServicesStopConcurrently = false;
         });
@@ -79,6 +82,12 @@ public static class DaemonHost
             return new MqttPublisher(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<Topics>(), status, sp.GetRequiredService<ILogger<MqttPublisher>>());
         });
         builder.Services.AddSingleton<StatusReporter>();
+        builder.Services.AddSingleton<AlarmBoard>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return SqliteOutbox.Open(storage.OutboxFile, storage.OutboxMaxMegabytes * 1024L * 1024L, sp.GetRequiredService<AlarmBoard>(), sp.GetRequiredService<ILogger<SqliteOutbox>>());
+        });
         // Start order is registration order: the embedded broker must listen before the pipeline connects to it.
         builder.Services.AddHostedService<EmbeddedBrokerService>();
         builder.Services.AddHostedService<PipelineService>();

@@ -7,6 +7,7 @@ using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
+using DefectInspector.Publish.Outbox;
 using DefectInspector.Vision.Capture;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,8 +17,9 @@ namespace DefectInspector.Host.Hosting;
 
 /// <summary>
 /// Starts the line: model, broker connection, one capture loop per camera, the inspection loop, rendering and
-/// publishing, joined by bounded queues. Start returns only when the model is loaded and the broker connected,
-/// which is when systemd hears READY=1. Stop stops capture, lets what was captured drain and publish, then goes offline.
+/// storing in the outbox, joined by bounded queues, and the outbox dispatcher that publishes. Start returns only when
+/// the model is loaded and the broker connected, which is when systemd hears READY=1. Stop stops capture, lets what
+/// was captured drain into the outbox, gives the dispatcher a bounded time to publish it, then goes offline.
 /// </summary>
 internal sealed class PipelineService(
     ModelLoader modelLoader,
@@ -30,6 +32,8 @@ internal sealed class PipelineService(
     IOptions<PipelineOptions> pipelineOptions,
     IOptions<StorageOptions> storage,
     IOptions<MqttOptions> mqtt,
+    SqliteOutbox outbox,
+    AlarmBoard alarms,
     StageMonitor monitor,
     CameraStatusBoard status,
     PipelineStats stats,
@@ -39,6 +43,7 @@ internal sealed class PipelineService(
     private readonly ILogger logger = loggers.CreateLogger<PipelineService>();
     private readonly CancellationTokenSource captureStop = new();
     private readonly CancellationTokenSource hardStop = new();
+    private readonly CancellationTokenSource dispatchStop = new();
     private readonly List<IFrameSource> sources = [];
     private readonly List<Task> captureTasks = [];
     private readonly Dictionary<string, TriggerInbox> triggers = new(StringComparer.Ordinal);
@@ -46,6 +51,8 @@ internal sealed class PipelineService(
     private Task drained = Task.CompletedTask;
     private Task statsLoop = Task.CompletedTask;
     private Task statusLoop = Task.CompletedTask;
+    private Task dispatchLoop = Task.CompletedTask;
+    private Task archiveLoop = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellation)
     {
@@ -77,26 +84,32 @@ internal sealed class PipelineService(
             queues.Add(queue);
             TriggerInbox? inbox = null;
             if (camera.IsTriggered) triggers[camera.Name] = inbox = new TriggerInbox();
-            workers.Add(new CameraWorker(camera, source, queue, inbox, monitor, status, counters, loggers.CreateLogger<CameraWorker>()));
+            string name = camera.Name;
+            workers.Add(new CameraWorker(camera, source, queue, inbox, monitor, status, counters, frameRef => outbox.PendingId(name, frameRef), loggers.CreateLogger<CameraWorker>()));
             status.Set(camera.Name, CameraStates.Offline, "starting");
         }
 
         await publisher.SubscribeTriggersAsync(OnTriggerAsync, cancellation);
         publisher.SetStatus(BuildStatus());
         status.Changed += OnCameraStatus;
+        alarms.Changed += OnAlarms;
         statusLoop = reporter.RunAsync(hardStop.Token);
         await publisher.StartAsync(cancellation);
+        dispatchLoop = Loop("delivery", new OutboxDispatcher(outbox, publisher, loggers.CreateLogger<OutboxDispatcher>()).RunAsync, dispatchStop.Token);
 
         var inspected = Channel.CreateBounded<Inspection>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
         var deliveries = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
         var inspection = Loop("inspection", new InspectionWorker(queues, inspector, inspected.Writer, options, monitor, stats, loggers.CreateLogger<InspectionWorker>()).RunAsync);
-        var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, stats, loggers.CreateLogger<RenderWorker>()).RunAsync);
-        var publish = Loop("publish", new PublishWorker(deliveries.Reader, publisher, loggers.CreateLogger<PublishWorker>()).RunAsync);
+        var archive = CreateArchive();
+        var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, archive, stats, loggers.CreateLogger<RenderWorker>()).RunAsync);
+        var publish = Loop("publish", new PublishWorker(deliveries.Reader, outbox, loggers.CreateLogger<PublishWorker>()).RunAsync);
         foreach (var worker in workers)
             captureTasks.Add(Task.Run(() => worker.RunAsync(captureStop.Token)));
         drained = Task.WhenAll(inspection, render, publish);
         if (options.StatsIntervalSeconds > 0)
             statsLoop = PublishStatsAsync(TimeSpan.FromSeconds(options.StatsIntervalSeconds), hardStop.Token);
+        if (archive is not null)
+            archiveLoop = PruneArchiveAsync(archive, hardStop.Token);
 
         logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -V mqttv5 -i watch -h {Host} -p {Port} -t '{Topics}/#' -v",
             workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);
@@ -109,13 +122,16 @@ internal sealed class PipelineService(
         await captureStop.CancelAsync();
         await WaitAsync(Task.WhenAll(captureTasks), drainTimeout, "capture");
         if (!await WaitAsync(drained, drainTimeout, "drain"))
-            logger.LogWarning("Frames still queued after {DrainSeconds} s are abandoned undelivered", drainTimeout.TotalSeconds);
+            logger.LogWarning("Frames still queued after {DrainSeconds} s are abandoned undecided (a folder source offers them again at the next start)", drainTimeout.TotalSeconds);
+        await DeliverAsync(TimeSpan.FromSeconds(pipelineOptions.Value.DeliveryDrainSeconds));
         await hardStop.CancelAsync();
         await WaitAsync(drained, TimeSpan.FromSeconds(5), "cancel");
         await statsLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await archiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (var camera in cameras.Value.Cameras)
             status.Set(camera.Name, CameraStates.Offline, "daemon stopped");
         status.Changed -= OnCameraStatus;
+        alarms.Changed -= OnAlarms;
         reporter.Complete();
         await WaitAsync(statusLoop, TimeSpan.FromSeconds(5), "status");
         await publisher.StopAsync(cancellation);
@@ -127,6 +143,7 @@ internal sealed class PipelineService(
         model?.Dispose();
         captureStop.Dispose();
         hardStop.Dispose();
+        dispatchStop.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -140,7 +157,53 @@ internal sealed class PipelineService(
         Version = ProductVersion.Current,
         Model = model is null ? null : new ModelReference(model.Metadata.Name, model.Metadata.Version, model.Sha256),
         Cameras = status.States,
+        Alarms = alarms.Current,
     };
+
+    /// <summary>What the pipeline stored is published for at most <paramref name="timeout"/>; the rest waits in the outbox.</summary>
+    private async Task DeliverAsync(TimeSpan timeout)
+    {
+        await WaitAsync(WhenDeliveredAsync(dispatchStop.Token), timeout, "delivery");
+        await dispatchStop.CancelAsync();
+        await WaitAsync(dispatchLoop, TimeSpan.FromSeconds(5), "delivery");
+        long left = outbox.Depth;
+        if (left > 0)
+            logger.LogWarning("{Count} message(s) not acknowledged by the broker stay in the outbox {Path}; they are delivered after the next start", left, storage.Value.OutboxFile);
+        else
+            logger.LogInformation("Outbox empty: every stored message was acknowledged by the broker");
+    }
+
+    private async Task WhenDeliveredAsync(CancellationToken cancellation)
+    {
+        while (outbox.Depth > 0)
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellation);
+    }
+
+    private SnapshotArchive? CreateArchive()
+    {
+        var o = storage.Value;
+        return o.SnapshotArchiveDays == 0 ? null
+            : new SnapshotArchive(o.SnapshotFolder, TimeSpan.FromDays(o.SnapshotArchiveDays), o.SnapshotArchiveMaxMegabytes * 1024L * 1024L, TimeProvider.System, loggers.CreateLogger<SnapshotArchive>());
+    }
+
+    /// <summary>At start and every ten minutes: retention is in days, so pruning more often would only cost disk reads.</summary>
+    private async Task PruneArchiveAsync(SnapshotArchive archive, CancellationToken cancellation)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(10));
+        do
+        {
+            try
+            {
+                await Task.Run(archive.Prune, cancellation);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A folder someone else touched mid-prune: the next round sees the archive as it is then.
+                logger.LogWarning("Snapshot archive {Folder} could not be pruned: {Reason}", archive.Folder, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellation));
+    }
 
     private Task OnTriggerAsync(string camera, TriggerCommand command)
     {
@@ -150,6 +213,8 @@ internal sealed class PipelineService(
             logger.LogWarning("Trigger for camera {Camera} (part {PartId}) ignored: no camera of that name has Trigger=mqtt", camera, command.PartId);
         return Task.CompletedTask;
     }
+
+    private void OnAlarms() => reporter.Post(BuildStatus());
 
     private void OnCameraStatus(CameraStatusMessage message)
     {
@@ -165,13 +230,15 @@ internal sealed class PipelineService(
     }
 
     /// <summary>A pipeline loop that dies takes the daemon down (systemd restarts it) rather than idling silently.</summary>
-    private Task Loop(string name, Func<CancellationToken, Task> body) => Task.Run(async () =>
+    private Task Loop(string name, Func<CancellationToken, Task> body) => Loop(name, body, hardStop.Token);
+
+    private Task Loop(string name, Func<CancellationToken, Task> body, CancellationToken stop) => Task.Run(async () =>
     {
         try
         {
-            await body(hardStop.Token);
+            await body(stop);
         }
-        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
         catch (Exception e)

@@ -108,6 +108,7 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         e.Check(o.StatsIntervalSeconds is >= 0 and <= 86400, "Pipeline:StatsIntervalSeconds", o.StatsIntervalSeconds, "0 (off) to 86400 seconds");
         e.Check(o.StallTimeoutSeconds is >= 1 and <= 3600, "Pipeline:StallTimeoutSeconds", o.StallTimeoutSeconds, "1 to 3600 seconds");
         e.Check(o.DrainTimeoutSeconds is >= 0 and <= 600, "Pipeline:DrainTimeoutSeconds", o.DrainTimeoutSeconds, "0 to 600 seconds");
+        e.Check(o.DeliveryDrainSeconds is >= 0 and <= 600, "Pipeline:DeliveryDrainSeconds", o.DeliveryDrainSeconds, "0 to 600 seconds");
         return e.Result;
     }
 }
@@ -129,6 +130,9 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         {
             e.Add("Storage:Path", o.Path.Length == 0 ? path : o.Path, $"a directory this user can create and write ({ex.Message})");
         }
+        e.Check(o.OutboxMaxMegabytes is >= 1 and <= 1_000_000, "Storage:OutboxMaxMegabytes", o.OutboxMaxMegabytes, "1 to 1000000 megabytes");
+        e.Check(o.SnapshotArchiveDays is >= 0 and <= 3650, "Storage:SnapshotArchiveDays", o.SnapshotArchiveDays, "0 (no archive) to 3650 days");
+        e.Check(o.SnapshotArchiveMaxMegabytes is >= 1 and <= 10_000_000, "Storage:SnapshotArchiveMaxMegabytes", o.SnapshotArchiveMaxMegabytes, "1 to 10000000 megabytes");
         return e.Result;
     }
 }

@@ -28,6 +28,9 @@ public sealed class PipelineOptions
     /// <summary>A camera read or an inference batch that takes longer than this counts as stalled: watchdog pings stop.</summary>
     public int StallTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>On stop, how long queued frames may take to finish and be published.</summary>
+    /// <summary>On stop, how long queued frames may take to be decided and stored in the outbox.</summary>
     public int DrainTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>On stop, then, how long the outbox may take to publish what it holds; the rest waits for the next start.</summary>
+    public int DeliveryDrainSeconds { get; set; } = 10;
 }

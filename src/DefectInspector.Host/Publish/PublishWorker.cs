@@ -1,33 +1,50 @@
 using System.Threading.Channels;
-using DefectInspector.Publish;
+using DefectInspector.Host.Hosting;
+using DefectInspector.Publish.Outbox;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace DefectInspector.Host.Publish;
 
 /// <summary>
-/// Publishes each frame's messages in decision order and waits for the broker's acknowledgement of each; only then
-/// is the frame done at its source. While the broker is away the publisher waits, the queue fills, and inspection
-/// waits behind it: a decided verdict is never thrown away.
+/// Stores each frame's messages in the outbox, in decision order; only then is the frame done at its source, so a
+/// crash never skips a part. While the outbox cannot be written (disk full) the frame waits and the append is retried
+/// with backoff: the queue fills and inspection waits behind it, and the outbox raises an alarm until it recovers.
+/// Publishing is the outbox dispatcher's job.
 /// </summary>
-internal sealed class PublishWorker(ChannelReader<Delivery> input, IMessagePublisher publisher, ILogger logger)
+internal sealed class PublishWorker(ChannelReader<Delivery> input, SqliteOutbox outbox, ILogger logger)
 {
+    private readonly ResiliencePipeline<OutboxAppend> storeRetry = Backoff.Forever<OutboxAppend, OutboxWriteException>(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), args =>
+    {
+        // The alarm has been logged as an error already; this says that the line waits, once per outage.
+        if (args.AttemptNumber == 0)
+            logger.LogWarning("Frames wait: the outbox cannot store them ({Reason}); retrying with backoff", args.Outcome.Exception?.Message);
+        return default;
+    });
+
     public async Task RunAsync(CancellationToken cancellation)
     {
         await foreach (var delivery in input.ReadAllAsync(cancellation))
         {
-            foreach (var message in delivery.Messages)
-            {
-                try
-                {
-                    await publisher.PublishAsync(message, cancellation);
-                }
-                catch (MqttPublishRejectedException e)
-                {
-                    // The broker refused this topic (e.g. an ACL): retrying cannot help, and blocking would stop the line.
-                    logger.LogError("Broker refused {Topic} for frame {FrameRef} of camera {Camera}: {Reason}", message.Topic, delivery.FrameRef, delivery.Camera, e.Message);
-                }
-            }
+            var stored = await storeRetry.ExecuteAsync(_ => ValueTask.FromResult(outbox.Append(delivery.Messages, delivery.Priority, delivery.Pending)), cancellation);
+            if (stored == OutboxAppend.Refused)
+                logger.LogDebug("Outbox full of NG and uncertain messages: OK frame {FrameRef} of camera {Camera} not stored", delivery.FrameRef, delivery.Camera);
             delivery.Completed();
+            if (delivery.Pending is { } pending)
+                Forget(pending);
+        }
+    }
+
+    private void Forget(PendingFrame pending)
+    {
+        try
+        {
+            outbox.Forget(pending);
+        }
+        catch (OutboxWriteException e)
+        {
+            // Only costs a stale record, which the outbox drops after days; the frame itself is done.
+            logger.LogDebug("Could not forget pending frame {FrameRef} of {Source}: {Reason}", pending.FrameRef, pending.Source, e.Message);
         }
     }
 }

@@ -5,17 +5,20 @@ using DefectInspector.Core.Decision;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Options;
+using DefectInspector.Publish.Outbox;
 using DefectInspector.Vision.Rendering;
 using Microsoft.Extensions.Logging;
 
 namespace DefectInspector.Host.Publish;
 
 /// <summary>
-/// Beside inference: draws the heatmap snapshot (NG and uncertain parts, OK ones when configured), composes the
-/// messages and hands them to publishing. Frees the frame's pixels; the source hears back after publishing.
+/// Beside inference: draws the heatmap snapshot (NG and uncertain parts, OK ones when configured), archives those of
+/// parts that are not OK, composes the messages and hands them to the outbox. Frees the frame's pixels; the source
+/// hears back once the outbox holds the messages.
 /// </summary>
 internal sealed class RenderWorker(
-    ChannelReader<Inspection> input, ChannelWriter<Delivery> output, MessageComposer composer, PipelineOptions options, PipelineStats stats, ILogger logger)
+    ChannelReader<Inspection> input, ChannelWriter<Delivery> output, MessageComposer composer, PipelineOptions options, SnapshotArchive? archive,
+    PipelineStats stats, ILogger logger)
 {
     private readonly OverlayOptions overlay = new(MaxWidth: options.SnapshotMaxWidth, JpegQuality: options.SnapshotJpegQuality);
 
@@ -37,9 +40,14 @@ internal sealed class RenderWorker(
                     };
                     var messages = composer.Compose(inspection, snapshot, timings);
                     stats.For(frame.Camera).Decided(inspection.Verdict, timings["total"]);
+                    bool routine = inspection.Verdict == Verdict.Ok;
+                    if (!routine && snapshot is not null)
+                        archive?.Save(frame.Camera, frame.Id.ToString(), inspection.DecidedAt, snapshot);
                     var source = frame.Source;
                     var origin = frame.Origin;
-                    await output.WriteAsync(new Delivery(frame.Camera, source.FrameRef, messages, () => origin.Complete(source)), cancellation);
+                    var pending = origin.IsResumable ? new PendingFrame(frame.Camera, source.FrameRef, frame.Id.ToString()) : null;
+                    await output.WriteAsync(new Delivery(frame.Camera, source.FrameRef, messages, routine ? OutboxPriority.Routine : OutboxPriority.Critical,
+                        pending, () => origin.Complete(source)), cancellation);
                 }
                 finally
                 {

@@ -42,6 +42,8 @@ internal sealed class FolderSource : IFrameSource
 
     public bool IsLive => false;
 
+    public bool IsResumable => true;
+
     public void Open()
     {
         if (!Directory.Exists(_folder))

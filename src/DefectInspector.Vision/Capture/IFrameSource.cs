@@ -15,6 +15,12 @@ public interface IFrameSource : IDisposable
     /// </summary>
     bool IsLive { get; }
 
+    /// <summary>
+    /// True for sources that offer a frame again after a restart, under the same <see cref="SourceFrame.FrameRef"/>,
+    /// when it was read but never completed (a watched folder); the pipeline then gives it the id it had before.
+    /// </summary>
+    bool IsResumable => false;
+
     /// <summary>Opens (or reopens after a failure). Throws <see cref="FrameSourceException"/> naming the source.</summary>
     void Open();
 

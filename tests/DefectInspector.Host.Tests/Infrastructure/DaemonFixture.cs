@@ -51,11 +51,14 @@ public sealed class DaemonFixture : IAsyncLifetime
     public string NewFolder(string name) => Directory.CreateDirectory(Path.Combine(Root, $"{name}-{Guid.NewGuid():N}")).FullName;
 
     /// <summary>The arguments every test daemon shares: the fixture's broker and demo model, its own state folder.</summary>
-    public List<string> RunArgs(string state, params string[] more) =>
+    public List<string> RunArgs(string state, params string[] more) => RunArgs(Broker.Port, state, more);
+
+    /// <summary><see cref="RunArgs(string, string[])"/> for a broker of the test's own on <paramref name="port"/>.</summary>
+    public List<string> RunArgs(int port, string state, params string[] more) =>
     [
         "run",
         $"--Mqtt:Host=127.0.0.1",
-        $"--Mqtt:Port={Broker.Port}",
+        $"--Mqtt:Port={port}",
         $"--Model:Path={DemoModelPath}",
         $"--Storage:Path={state}",
         "--Pipeline:StatsIntervalSeconds=1",

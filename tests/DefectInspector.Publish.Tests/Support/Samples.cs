@@ -54,6 +54,8 @@ public static class Samples
         Cameras = new Dictionary<string, string> { ["top"] = CameraStates.Online, ["side"] = CameraStates.Degraded },
     };
 
+    public static AlarmMessage Alarm() => new(AlarmCodes.StorageFull, "disk full: the outbox cannot store a frame's messages; inspection waits", Captured);
+
     public static CameraStatusMessage CameraStatus() => new()
     {
         Camera = "side",
