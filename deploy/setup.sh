@@ -7,10 +7,11 @@ set -euo pipefail
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ffmpeg receives and decodes network cameras (rtsp://, http://): OpenCvSharp's bundled FFmpeg has no network protocols.
-# mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to.
-packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto)
+# mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to; openssl makes
+# the tests' TLS certificates.
+packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto openssl)
 # Ubuntu 24.04+ renamed the GTK runtime package.
-if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto); fi
+if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto openssl); fi
 
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
