@@ -36,7 +36,7 @@ internal sealed class RenderWorker(
                         ["total"] = Math.Round(Stopwatch.GetElapsedTime(frame.EnqueuedAt).TotalMilliseconds, 2),
                     };
                     var messages = composer.Compose(inspection, snapshot, timings);
-                    stats.For(frame.Camera).Decided(inspection.Verdict, timings["total"]);
+                    stats.For(frame.Camera).Decided(inspection.Verdict, timings);
                     var source = frame.Source;
                     var origin = frame.Origin;
                     await output.WriteAsync(new Delivery(frame.Camera, source.FrameRef, messages, () => origin.Complete(source)), cancellation);
