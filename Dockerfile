@@ -88,8 +88,8 @@ USER defect-inspector
 # SIGTERM drains the pipeline and exits 0; give it more than Docker's default 10 s (docker stop -t 45,
 # stop_grace_period in compose).
 STOPSIGNAL SIGTERM
-# The first start trains the demo model before the daemon is up: failures in the first 5 minutes do not count.
-# See the script for how it treats a build without the health endpoint.
+# Liveness: /healthz on Health:Url (loopback 8080 by default) must answer 200. The first start trains the demo model
+# before the endpoint is up: failures in the first 5 minutes do not count. The script says how Health:Url is found.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=5m --retries=3 CMD ["/usr/local/bin/defect-inspector-healthcheck"]
 ENTRYPOINT ["/app/defect-inspector"]
 CMD ["run"]

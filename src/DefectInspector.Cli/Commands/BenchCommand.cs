@@ -24,6 +24,8 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed passes first (the first passes are far slower).", DefaultValueFactory = _ => 40 };
         var scoreCamIterations = new Option<int>("--scorecam-iterations") { Description = "Timed Score-CAM passes (each is hundreds of forwards).", DefaultValueFactory = _ => 3 };
         var pipelineSeconds = new Option<int>("--pipeline-seconds") { Description = "Seconds each daemon pipeline run is measured (video file -> MQTT subscriber); 0 = skip.", DefaultValueFactory = _ => 20 };
+        var soak = new Option<int>("--soak") { Description = "Instead of the measurements: run the daemon pipeline this many minutes, sampling memory, handles, threads and verdicts/s every 5 s; exit 1 if RSS grows more than --max-growth-percent after the warm-up." };
+        var maxGrowth = new Option<double>("--max-growth-percent") { Description = "Soak: the RSS growth (percent, from the end of the warm-up to the end) still accepted.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("bench", "Measure forward ms/frame (batch 1 and 8), each explainer's cost relative to the forward pass, and the daemon pipeline's throughput and latency.");
         source.AddTo(command);
@@ -32,6 +34,8 @@ internal static class BenchCommand
         command.Options.Add(warmup);
         command.Options.Add(scoreCamIterations);
         command.Options.Add(pipelineSeconds);
+        command.Options.Add(soak);
+        command.Options.Add(maxGrowth);
         command.SetAction(async (parse, cancellation) =>
         {
             try
@@ -39,6 +43,11 @@ internal static class BenchCommand
                 using var model = parse.GetValue(source.Model) is null && parse.GetValue(source.Weights) is null
                     ? ImageNetModel(TorchDevice.Resolve(parse.GetValue(source.Device)!))
                     : source.Load(parse);
+                if (parse.GetValue(soak) is var minutes and not 0)
+                {
+                    if (minutes < 0) throw new UsageException($"--soak {minutes}: expected minutes > 0");
+                    return await SoakBench.RunAsync(model, minutes, parse.GetValue(maxGrowth), parse.InvocationConfiguration.Output, cancellation);
+                }
                 var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations));
                 var rows = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
                 var output = parse.InvocationConfiguration.Output;

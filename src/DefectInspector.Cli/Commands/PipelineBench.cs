@@ -32,50 +32,90 @@ internal sealed class PipelineBench(InspectionModel model, string work)
 
     private async Task<Result> RunAsync(string name, int batch, bool realTime, double fps, TimeSpan measure, CancellationToken cancellation)
     {
+        await using var line = await StartAsync(batch, realTime, fps, [], keepArrivals: true, cancellation);
+        // The first seconds carry libtorch's warm-up and the queues filling: measure after them.
+        await Task.Delay(TimeSpan.FromSeconds(8), cancellation);
+        long start = Stopwatch.GetTimestamp();
+        await Task.Delay(measure, cancellation);
+        long end = Stopwatch.GetTimestamp();
+        var window = line.Arrivals.Where(a => a.At >= start && a.At < end).ToList();
+        var latencies = window.Select(a => (a.ReceivedAt - a.CapturedAt).TotalMilliseconds).Order().ToArray();
+        return new Result(name, batch, window.Count / Stopwatch.GetElapsedTime(start, end).TotalSeconds,
+            Percentile(latencies, 0.5), Percentile(latencies, 0.99), window.Count);
+    }
+
+    /// <summary>
+    /// Starts the daemon in this process on a looping video file of parts, micro-batching up to <paramref name="batch"/>,
+    /// with a subscriber counting its verdicts (and keeping each arrival's timestamps when <paramref name="keepArrivals"/>).
+    /// <paramref name="overrides"/> (--Section:Key=value) come last and win.
+    /// </summary>
+    public async Task<RunningLine> StartAsync(int batch, bool realTime, double fps, IReadOnlyList<string> overrides, bool keepArrivals, CancellationToken cancellation)
+    {
         string bundle = Path.Combine(work, "bench.dimodel");
         if (!File.Exists(bundle)) ModelBundle.Save(bundle, model.Network, model.Metadata);
         string video = WriteVideo(Path.Combine(work, $"line-{fps:0.###}.avi"), model.Metadata.Preprocessing.Width * 2, model.Metadata.Preprocessing.Height * 2, fps);
         int port = FreePort();
         string prefix = "bench";
-        var overrides = new List<string>
-        {
+        List<string> settings =
+        [
             $"--Mqtt:Port={port}", $"--Mqtt:TopicPrefix={prefix}", $"--Storage:Path={Path.Combine(work, "state")}",
             $"--Model:Path={bundle}", $"--Model:Device={model.Device.type.ToString().ToLowerInvariant()}",
             "--Cameras:0:Name=bench", $"--Cameras:0:Source=file:{video}", "--Cameras:0:Loop=true", $"--Cameras:0:RealTime={realTime}",
             $"--Pipeline:MaxBatchSize={batch}", "--Pipeline:StatsIntervalSeconds=0",
+            // A daemon running on this machine may hold the default health port.
+            "--Health:Url=",
             // The bench prints its table on stdout; the daemon's warnings go to stderr.
             "--Logging:LogLevel:Default=Warning", "--Logging:Console:LogToStandardErrorThreshold=Trace",
-        };
-        using var host = DaemonHost.Build(null, overrides);
-        var arrivals = new ConcurrentQueue<(long At, DateTimeOffset CapturedAt, DateTimeOffset ReceivedAt)>();
-        using var subscriber = new MqttClientFactory().CreateMqttClient();
-        subscriber.ApplicationMessageReceivedAsync += e =>
-        {
-            var received = DateTimeOffset.UtcNow;
-            using var json = JsonDocument.Parse(e.ApplicationMessage.Payload);
-            arrivals.Enqueue((Stopwatch.GetTimestamp(), json.RootElement.GetProperty("capturedAt").GetDateTimeOffset(), received));
-            return Task.CompletedTask;
-        };
-
-        await host.StartAsync(cancellation);
+            .. overrides,
+        ];
+        var host = DaemonHost.Build(null, settings);
+        var line = new RunningLine(host, keepArrivals);
         try
         {
-            await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500).Build(), cancellation);
-            await subscriber.SubscribeAsync($"{prefix}/+/+/+/verdict/+", cancellationToken: cancellation);
-            // The first seconds carry libtorch's warm-up and the queues filling: measure after them.
-            await Task.Delay(TimeSpan.FromSeconds(8), cancellation);
-            long start = Stopwatch.GetTimestamp();
-            await Task.Delay(measure, cancellation);
-            long end = Stopwatch.GetTimestamp();
-            var window = arrivals.Where(a => a.At >= start && a.At < end).ToList();
-            var latencies = window.Select(a => (a.ReceivedAt - a.CapturedAt).TotalMilliseconds).Order().ToArray();
-            return new Result(name, batch, window.Count / Stopwatch.GetElapsedTime(start, end).TotalSeconds,
-                Percentile(latencies, 0.5), Percentile(latencies, 0.99), window.Count);
+            await host.StartAsync(cancellation);
+            await line.SubscribeAsync(port, $"{prefix}/+/+/+/verdict/+", cancellation);
+            return line;
         }
-        finally
+        catch
         {
-            await subscriber.DisconnectAsync(cancellationToken: CancellationToken.None);
+            await line.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The daemon of <see cref="StartAsync"/> and its subscriber; disposing stops both.</summary>
+    internal sealed class RunningLine(IHost host, bool keepArrivals) : IAsyncDisposable
+    {
+        private readonly IMqttClient subscriber = new MqttClientFactory().CreateMqttClient();
+        private long verdicts;
+
+        public ConcurrentQueue<(long At, DateTimeOffset CapturedAt, DateTimeOffset ReceivedAt)> Arrivals { get; } = new();
+
+        public long Verdicts => Interlocked.Read(ref verdicts);
+
+        public IServiceProvider Services => host.Services;
+
+        public async Task SubscribeAsync(int port, string filter, CancellationToken cancellation)
+        {
+            subscriber.ApplicationMessageReceivedAsync += e =>
+            {
+                Interlocked.Increment(ref verdicts);
+                if (!keepArrivals) return Task.CompletedTask;
+                var received = DateTimeOffset.UtcNow;
+                using var json = JsonDocument.Parse(e.ApplicationMessage.Payload);
+                Arrivals.Enqueue((Stopwatch.GetTimestamp(), json.RootElement.GetProperty("capturedAt").GetDateTimeOffset(), received));
+                return Task.CompletedTask;
+            };
+            await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500).Build(), cancellation);
+            await subscriber.SubscribeAsync(filter, cancellationToken: cancellation);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (subscriber.IsConnected) await subscriber.DisconnectAsync(cancellationToken: CancellationToken.None);
+            subscriber.Dispose();
             await host.StopAsync(CancellationToken.None);
+            host.Dispose();
         }
     }
 
@@ -92,7 +132,7 @@ internal sealed class PipelineBench(InspectionModel model, string work)
         return path;
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,9 +1,11 @@
+using DefectInspector.Host.Health;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
 using DefectInspector.Training.Train;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,13 +25,15 @@ public static class DaemonHost
     /// </summary>
     public static IHost Build(string? configFile, IReadOnlyList<string> overrides)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        // A web application only for the health endpoints; without them it is the same generic host (see HealthEndpoints).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = "defect-inspector",
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddDaemonSources(configFile, overrides);
         var configuration = builder.Configuration;
+        HealthEndpoints.Add(builder);
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
@@ -88,6 +92,7 @@ public static class DaemonHost
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return SqliteOutbox.Open(storage.OutboxFile, storage.OutboxMaxMegabytes * 1024L * 1024L, sp.GetRequiredService<AlarmBoard>(), sp.GetRequiredService<ILogger<SqliteOutbox>>());
         });
+        builder.Services.AddSingleton<IOutboxBacklog, SqliteOutboxBacklog>();
         // Start order is registration order: the embedded broker must listen before the pipeline connects to it.
         builder.Services.AddHostedService<EmbeddedBrokerService>();
         builder.Services.AddHostedService<PipelineService>();
@@ -108,7 +113,7 @@ public static class DaemonHost
             services.AddSingleton<IHostLifetime, SystemdLifetime>();
     }
 
-    private static void AddValidated<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
+    internal static void AddValidated<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {

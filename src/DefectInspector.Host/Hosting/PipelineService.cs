@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using DefectInspector.Host.Capture;
+using DefectInspector.Host.Health;
 using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
@@ -37,6 +38,7 @@ internal sealed class PipelineService(
     StageMonitor monitor,
     CameraStatusBoard status,
     PipelineStats stats,
+    PipelineHealth health,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
@@ -110,6 +112,10 @@ internal sealed class PipelineService(
             statsLoop = PublishStatsAsync(TimeSpan.FromSeconds(options.StatsIntervalSeconds), hardStop.Token);
         if (archive is not null)
             archiveLoop = PruneArchiveAsync(archive, hardStop.Token);
+        // Health: what /healthz watches (a loop that faults) and /readyz reports (the model).
+        var loops = new Dictionary<string, Task> { ["inspection"] = inspection, ["render"] = render, ["publish"] = publish, ["status"] = statusLoop, ["stats"] = statsLoop, ["delivery"] = dispatchLoop };
+        for (int i = 0; i < workers.Count; i++) loops[$"camera '{cameras.Value.Cameras[i].Name}'"] = captureTasks[i];
+        health.Started(modelRef, loops);
 
         logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -V mqttv5 -i watch -h {Host} -p {Port} -t '{Topics}/#' -v",
             workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);
@@ -117,6 +123,7 @@ internal sealed class PipelineService(
 
     public async Task StopAsync(CancellationToken cancellation)
     {
+        health.Stopping();
         var drainTimeout = TimeSpan.FromSeconds(pipelineOptions.Value.DrainTimeoutSeconds);
         logger.LogInformation("Stopping: capture stops, queued frames drain for up to {DrainSeconds} s", drainTimeout.TotalSeconds);
         await captureStop.CancelAsync();

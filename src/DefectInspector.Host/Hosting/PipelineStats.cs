@@ -11,7 +11,10 @@ internal sealed class PipelineStats
     private readonly ConcurrentDictionary<string, CameraCounters> cameras = new(StringComparer.Ordinal);
     private readonly long started = Stopwatch.GetTimestamp();
 
-    public CameraCounters For(string camera) => cameras.GetOrAdd(camera, _ => new CameraCounters());
+    /// <summary>Each decided frame: camera, verdict and stage timings in ms (queue ... total), for the /metrics histograms.</summary>
+    public event Action<string, Verdict, IReadOnlyDictionary<string, double>>? FrameDecided;
+
+    public CameraCounters For(string camera) => cameras.GetOrAdd(camera, name => new CameraCounters(name, this));
 
     public StatsMessage Snapshot() => new()
     {
@@ -20,7 +23,7 @@ internal sealed class PipelineStats
         Cameras = cameras.ToDictionary(kv => kv.Key, kv => kv.Value.ToStats(Stopwatch.GetElapsedTime(started))),
     };
 
-    internal sealed class CameraCounters
+    internal sealed class CameraCounters(string camera, PipelineStats owner)
     {
         private const int LatencyWindow = 1024;
         private readonly double[] latencies = new double[LatencyWindow];
@@ -38,6 +41,13 @@ internal sealed class PipelineStats
             else if (verdict == Verdict.Ng) Interlocked.Increment(ref ng);
             else Interlocked.Increment(ref uncertain);
             lock (latencies) latencies[latencyCount++ % LatencyWindow] = latencyMs;
+        }
+
+        /// <summary><see cref="Decided(Verdict, double)"/> with the frame's stage timings; total is its latency.</summary>
+        public void Decided(Verdict verdict, IReadOnlyDictionary<string, double> timingsMs)
+        {
+            Decided(verdict, timingsMs["total"]);
+            owner.FrameDecided?.Invoke(camera, verdict, timingsMs);
         }
 
         public CameraStats ToStats(TimeSpan uptime)

@@ -39,7 +39,7 @@ internal sealed class RenderWorker(
                         ["total"] = Math.Round(Stopwatch.GetElapsedTime(frame.EnqueuedAt).TotalMilliseconds, 2),
                     };
                     var messages = composer.Compose(inspection, snapshot, timings);
-                    stats.For(frame.Camera).Decided(inspection.Verdict, timings["total"]);
+                    stats.For(frame.Camera).Decided(inspection.Verdict, timings);
                     bool routine = inspection.Verdict == Verdict.Ok;
                     if (!routine && snapshot is not null)
                         archive?.Save(frame.Camera, frame.Id.ToString(), inspection.DecidedAt, snapshot);

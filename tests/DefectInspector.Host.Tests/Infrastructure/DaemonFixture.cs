@@ -30,7 +30,8 @@ public sealed class DaemonFixture : IAsyncLifetime
         string state = Path.Combine(Root, "first-start");
         int port = MosquittoBroker.FreePort();
         var clock = Stopwatch.StartNew();
-        using var daemon = DaemonProcess.Start(["run", $"--Storage:Path={state}", $"--Mqtt:Port={port}"]);
+        // A free health port too: another daemon on this machine (a developer's, a parallel test run) may hold 8080.
+        using var daemon = DaemonProcess.Start(["run", $"--Storage:Path={state}", $"--Mqtt:Port={port}", $"--Health:Url=http://127.0.0.1:{MosquittoBroker.FreePort()}"]);
         await using var subscriber = await ConnectWhenUpAsync(daemon, port, TimeSpan.FromMinutes(4));
         var verdict = await subscriber.WaitForAsync(m => m.Topic.Contains("/verdict/", StringComparison.Ordinal), TimeSpan.FromMinutes(2), "first verdict");
         FirstStartToFirstVerdict = clock.Elapsed;
@@ -50,7 +51,10 @@ public sealed class DaemonFixture : IAsyncLifetime
 
     public string NewFolder(string name) => Directory.CreateDirectory(Path.Combine(Root, $"{name}-{Guid.NewGuid():N}")).FullName;
 
-    /// <summary>The arguments every test daemon shares: the fixture's broker and demo model, its own state folder.</summary>
+    /// <summary>
+    /// The arguments every test daemon shares: the fixture's broker and demo model, its own state folder, and no health
+    /// endpoints (several daemons run at once); a test that asks them passes --Health:Url=... in <paramref name="more"/>.
+    /// </summary>
     public List<string> RunArgs(string state, params string[] more) => RunArgs(Broker.Port, state, more);
 
     /// <summary><see cref="RunArgs(string, string[])"/> for a broker of the test's own on <paramref name="port"/>.</summary>
@@ -62,6 +66,7 @@ public sealed class DaemonFixture : IAsyncLifetime
         $"--Model:Path={DemoModelPath}",
         $"--Storage:Path={state}",
         "--Pipeline:StatsIntervalSeconds=1",
+        "--Health:Url=",
         .. more,
     ];
 
