@@ -6,6 +6,12 @@ namespace DefectInspector.Vision.Imaging;
 public static class ImageReader
 {
     /// <summary>
+    /// Larger images are refused from their header, before decoding: 100 megapixels is beyond any line camera, and a
+    /// 20000x20000 file would otherwise take 1.2 GB as BGR before it could be rejected.
+    /// </summary>
+    public const long MaxPixels = 100_000_000;
+
+    /// <summary>
     /// Reads <paramref name="path"/>. Grayscale, palette and 16-bit files come back as BGR 8-bit too, because
     /// everything downstream expects one pixel layout. The caller owns (disposes) the Mat.
     /// </summary>
@@ -23,6 +29,9 @@ public static class ImageReader
         var bytes = ReadBytes(path);
         if (bytes.Length == 0)
             throw new ImageReadException(path, "the file is empty (0 bytes)", "an encoded image");
+
+        if (ImageHeader.Size(bytes) is var (width, height) && width * height > MaxPixels)
+            throw new ImageReadException(path, $"the image is {width}x{height} ({width * height / 1e6:0} megapixels)", $"at most {MaxPixels / 1_000_000} megapixels");
 
         var missing = TruncationCheck.FindMissingEnd(bytes);
         if (missing is not null)

@@ -58,6 +58,28 @@ public sealed class ImageReaderTests : IDisposable
     }
 
     [Fact]
+    public void An_image_above_the_pixel_limit_is_refused_from_its_header_and_one_below_it_reads()
+    {
+        var huge = HugePng.Write(_folder.File("huge.png"), 20000, 20000);
+        var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(huge));
+        Assert.Contains("huge.png", error.Message);
+        Assert.Contains("20000x20000 (400 megapixels)", error.Message);
+        Assert.Contains("at most 100 megapixels", error.Message);
+
+        // The same writer makes a file OpenCV reads: the refusal is about size, not a broken file.
+        using var fine = ImageReader.Read(HugePng.Write(_folder.File("fine.png"), 2000, 1000));
+        Assert.Equal((2000, 1000), (fine.Width, fine.Height));
+    }
+
+    [Fact]
+    public void The_header_size_of_jpeg_and_bmp_is_found_too()
+    {
+        using var original = TestImages.Quadrants();
+        foreach (var extension in new[] { ".jpg", ".bmp", ".png" })
+            Assert.Equal(((long)original.Width, (long)original.Height), ImageHeader.Size(TestImages.Encode(original, extension)));
+    }
+
+    [Fact]
     public void Jpeg_with_zero_padding_after_eoi_is_accepted()
     {
         using var original = TestImages.Quadrants();
