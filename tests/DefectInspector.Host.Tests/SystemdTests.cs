@@ -13,8 +13,10 @@ public sealed class SystemdTests(DaemonFixture fixture)
         using var notify = new NotifySocket(Path.Combine(work, "notify.sock"));
         using var frame = TestVideos.Frame(1);
         using var camera = new MjpegTestServer(frame.ImEncode(".jpg"), fps: 10);
+        string prefix = $"t{Guid.NewGuid():N}"[..12];
+        await using var all = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"{prefix}/#"]);
         using var daemon = DaemonProcess.Start(
-            fixture.RunArgs(Path.Combine(work, "state"), "--Cameras:0:Name=mjpeg", $"--Cameras:0:Source={camera.Url}", "--Pipeline:StallTimeoutSeconds=3"),
+            fixture.RunArgs(Path.Combine(work, "state"), $"--Mqtt:TopicPrefix={prefix}", "--Cameras:0:Name=mjpeg", $"--Cameras:0:Source={camera.Url}", "--Pipeline:StallTimeoutSeconds=3"),
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path, ["WATCHDOG_USEC"] = "1000000" });
 
         var ready = await WaitForAsync(notify, "READY=1", TimeSpan.FromSeconds(90), daemon);
@@ -30,6 +32,10 @@ public sealed class SystemdTests(DaemonFixture fixture)
         var quietFor = notify.Elapsed - last;
         Assert.True(quietFor >= TimeSpan.FromSeconds(3), $"watchdog pinged {quietFor.TotalSeconds:0.0} s ago although the camera read hangs:\n{daemon.Output}");
         Assert.Contains("stuck", daemon.Output);
+        // ... and the camera says it is degraded, naming why.
+        var degraded = all.Received.OfKind("camera-status").Json().FirstOrDefault(m => (string?)m["state"] == "degraded");
+        Assert.NotNull(degraded);
+        Assert.Contains("read stuck", (string?)degraded["reason"]);
 
         daemon.Terminate();
         await WaitForAsync(notify, "STOPPING=1", TimeSpan.FromSeconds(30), daemon);

@@ -18,7 +18,7 @@ internal sealed class CameraWorker(
     CameraOptions camera, IFrameSource source, CameraQueue queue, TriggerInbox? triggers,
     StageMonitor monitor, CameraStatusBoard status, PipelineStats.CameraCounters counters, Func<string, string?>? pendingId, ILogger logger)
 {
-    private readonly string stage = $"camera '{camera.Name}'";
+    private readonly string stage = StageMonitor.CameraStage(camera.Name);
     private readonly TimeSpan minInterval = camera.MaxFps > 0 ? TimeSpan.FromSeconds(1 / camera.MaxFps) : TimeSpan.Zero;
     private readonly RegionOfInterest? roi = RegionOfInterest.TryParse(camera.Roi, out var r) ? r : null;
     private long lastAccepted;

@@ -97,6 +97,7 @@ public static class DaemonHost
         builder.Services.AddHostedService<EmbeddedBrokerService>();
         builder.Services.AddHostedService<PipelineService>();
         builder.Services.AddHostedService<WatchdogService>();
+        builder.Services.AddHostedService<StallReporter>();
         return builder.Build();
     }
 

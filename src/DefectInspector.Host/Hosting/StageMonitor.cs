@@ -22,6 +22,11 @@ internal sealed class StageMonitor
         return new BusyScope(this, stage);
     }
 
+    /// <summary>How long <paramref name="stage"/> has been inside its current call; null when it is not in one.</summary>
+    public TimeSpan? BusyFor(string stage) => busySince.TryGetValue(stage, out long since) ? Stopwatch.GetElapsedTime(since) : null;
+
+    public static string CameraStage(string camera) => $"camera '{camera}'";
+
     /// <summary>The stage that has been busy longest, if longer than <paramref name="limit"/>.</summary>
     public (string Stage, TimeSpan For)? Stalled(TimeSpan limit)
     {
