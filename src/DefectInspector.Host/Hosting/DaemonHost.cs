@@ -33,6 +33,7 @@ public static class DaemonHost
         builder.Configuration.AddDaemonSources(configFile, overrides);
         var configuration = builder.Configuration;
         HealthEndpoints.Add(builder);
+        builder.Services.AddHostedService<NativeMemoryTrimmer>();
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
