@@ -120,7 +120,9 @@ public sealed class HealthTests(DaemonFixture fixture)
     [Fact]
     public void Bench_soak_samples_the_daemon_pipeline_and_prints_the_growth_slope()
     {
-        var (exit, output) = DaemonProcess.Run(["bench", "--soak", "2", "--model", fixture.DemoModelPath], TimeSpan.FromMinutes(4));
+        // One measured minute swings RSS by several percent (malloc, the GC, the trim's 10 s rhythm), so 5% would fail
+        // at random; a leak of one input batch per inference grows RSS by about 60% a minute here, far beyond 15%.
+        var (exit, output) = DaemonProcess.Run(["bench", "--soak", "2", "--max-growth-percent", "15", "--model", fixture.DemoModelPath], TimeSpan.FromMinutes(4));
         Assert.True(exit == 0, output);
         var lines = output.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("slope (minute 1 to 2", StringComparison.Ordinal) && l.Contains("RSS ") && l.Contains("MB/min"));

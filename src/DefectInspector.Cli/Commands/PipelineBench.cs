@@ -15,7 +15,7 @@ namespace DefectInspector.Cli.Commands;
 
 /// <summary>
 /// The whole daemon in this process, fed from a video file, measured where the line sees it: verdicts arriving at
-/// an MQTT subscriber. Throughput runs the file as fast as it goes; latency runs it at half the forward rate, so
+/// an MQTT subscriber. Throughput runs the file as fast as it goes; latency runs it at half the measured throughput, so
 /// queues stay short and the figure is the pipeline's own cost, not waiting behind a backlog.
 /// </summary>
 internal sealed class PipelineBench(InspectionModel model, string work)

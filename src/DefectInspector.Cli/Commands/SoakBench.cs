@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using DefectInspector.Host.Options;
 using DefectInspector.Inference.Model;
 using Spectre.Console;
@@ -76,14 +77,15 @@ internal static class SoakBench
         output.WriteLine($"soak: {minutes} min, model {model.Metadata.Name} ({model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}), " +
             $"daemon in this process: video file as fast as it goes, batch up to {batch}, a snapshot for every part, /metrics scraped every {Interval.TotalSeconds:0} s");
         output.WriteLine();
-        output.WriteLine("| t | RSS MB | managed MB | GC heap MB | fds | threads | verdicts/s |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| t | RSS MB | managed MB | GC heap MB | native in use MB | native free MB | fds | threads | verdicts/s |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in samples)
-            output.WriteLine(string.Create(inv, $"| {(int)s.At.TotalMinutes}:{s.At.Seconds:00} | {s.RssMb:0.0} | {s.ManagedMb:0.0} | {s.GcHeapMb:0.0} | {s.FileDescriptors} | {s.Threads} | {s.VerdictsPerSecond:0.0} |"));
+            output.WriteLine(string.Create(inv, $"| {(int)s.At.TotalMinutes}:{s.At.Seconds:00} | {s.RssMb:0.0} | {s.ManagedMb:0.0} | {s.GcHeapMb:0.0} | {s.NativeInUseMb:0.0} | {s.NativeFreeMb:0.0} | {s.FileDescriptors} | {s.Threads} | {s.VerdictsPerSecond:0.0} |"));
         output.WriteLine();
         string window = string.Create(inv, $"minute {analysis.Warmup.TotalMinutes:0.#} to {analysis.End.TotalMinutes:0.#}");
         output.WriteLine(string.Create(inv, $"samples: {samples.Count} ({analysis.Measured} after the warm-up)"));
-        output.WriteLine(string.Create(inv, $"slope ({window}): RSS {analysis.RssSlopeMbPerMinute:+0.000;-0.000} MB/min, managed heap {analysis.ManagedSlopeMbPerMinute:+0.000;-0.000} MB/min"));
+        output.WriteLine(string.Create(inv, $"slope ({window}): RSS {analysis.RssSlopeMbPerMinute:+0.000;-0.000} MB/min, managed heap {analysis.ManagedSlopeMbPerMinute:+0.000;-0.000} MB/min, " +
+            $"native heap in use {analysis.NativeSlopeMbPerMinute:+0.000;-0.000} MB/min"));
         output.WriteLine(string.Create(inv, $"growth ({window}, on the fitted line): RSS {analysis.RssGrowthPercent:+0.0;-0.0}% (limit {maxGrowthPercent:0.#}%), " +
             $"managed heap {analysis.ManagedGrowthPercent:+0.0;-0.0}%; fds {analysis.FileDescriptorGrowth:+0;-0}, threads {analysis.ThreadGrowth:+0;-0} (first to last sample)"));
         if (samples.Count > 0)
@@ -91,9 +93,17 @@ internal static class SoakBench
     }
 }
 
-/// <summary>One look at the process during a soak.</summary>
-internal sealed record SoakSample(TimeSpan At, double RssMb, double ManagedMb, double GcHeapMb, int FileDescriptors, int Threads, long Verdicts, double VerdictsPerSecond)
+/// <summary>
+/// One look at the process during a soak. The native heap (glibc's malloc, which libtorch's CPU tensors and OpenCV's
+/// Mats use) tells a leak (in use grows) from the allocator keeping freed memory for reuse (free grows, RSS with it);
+/// NaN where glibc's mallinfo2 is not there.
+/// </summary>
+internal sealed partial record SoakSample(TimeSpan At, double RssMb, double ManagedMb, double GcHeapMb, int FileDescriptors, int Threads, long Verdicts, double VerdictsPerSecond)
 {
+    public double NativeInUseMb { get; init; } = double.NaN;
+
+    public double NativeFreeMb { get; init; } = double.NaN;
+
     private const double Mb = 1024 * 1024;
 
     public static SoakSample Take(TimeSpan at, long verdicts, SoakSample? previous)
@@ -104,8 +114,36 @@ internal sealed record SoakSample(TimeSpan At, double RssMb, double ManagedMb, d
         int fds = Directory.Exists("/proc/self/fd") ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : -1;
         double rate = previous is null ? verdicts / Math.Max(at.TotalSeconds, 1e-3)
             : (verdicts - previous.Verdicts) / Math.Max((at - previous.At).TotalSeconds, 1e-3);
-        return new SoakSample(at, rss, GC.GetTotalMemory(forceFullCollection: false) / Mb, GC.GetGCMemoryInfo().HeapSizeBytes / Mb, fds, threads, verdicts, rate);
+        var native = NativeHeap();
+        return new SoakSample(at, rss, GC.GetTotalMemory(forceFullCollection: false) / Mb, GC.GetGCMemoryInfo().HeapSizeBytes / Mb, fds, threads, verdicts, rate)
+        {
+            NativeInUseMb = native?.InUse / Mb ?? double.NaN,
+            NativeFreeMb = native?.Free / Mb ?? double.NaN,
+        };
     }
+
+    /// <summary>glibc's malloc: bytes in use (arena chunks and mmapped blocks) and bytes free inside its arenas.</summary>
+    private static (double InUse, double Free)? NativeHeap()
+    {
+        try
+        {
+            var info = MallInfo2();
+            return ((double)info.UordBlks + info.HBlkHd, info.FordBlks);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo MallInfo2();
 
     /// <summary>The "Key: value [kB]" lines of /proc/self/status; empty where there is none.</summary>
     private static Dictionary<string, long> ProcStatus()
@@ -132,19 +170,25 @@ internal sealed record SoakSample(TimeSpan At, double RssMb, double ManagedMb, d
 internal sealed record SoakAnalysis(TimeSpan Warmup, TimeSpan End, int Measured, double RssSlopeMbPerMinute, double ManagedSlopeMbPerMinute,
     double RssGrowthPercent, double ManagedGrowthPercent, int FileDescriptorGrowth, int ThreadGrowth)
 {
+    /// <summary>NaN where the native heap could not be read.</summary>
+    public double NativeSlopeMbPerMinute { get; init; } = double.NaN;
+
     /// <summary>The first minute; for runs of 10 minutes or more, the first five (libtorch's caches and the GC's budgets settle slowly).</summary>
     public static TimeSpan WarmupFor(TimeSpan duration) => TimeSpan.FromMinutes(duration >= TimeSpan.FromMinutes(10) ? 5 : 1);
 
     public static SoakAnalysis Analyse(IReadOnlyList<SoakSample> samples, TimeSpan warmup)
     {
         var measured = samples.Where(s => s.At >= warmup).ToList();
-        if (measured.Count < 2) return new SoakAnalysis(warmup, samples.LastOrDefault()?.At ?? TimeSpan.Zero, measured.Count, 0, 0, 0, 0, 0, 0);
+        if (measured.Count < 2) return new SoakAnalysis(warmup, samples.LastOrDefault()?.At ?? TimeSpan.Zero, measured.Count, 0, 0, 0, 0, 0, 0) { NativeSlopeMbPerMinute = 0 };
         SoakSample first = measured[0], last = measured[^1];
         var rss = Fit.Of(measured, s => s.RssMb);
         var managed = Fit.Of(measured, s => s.ManagedMb);
         return new SoakAnalysis(warmup, last.At, measured.Count, rss.Slope, managed.Slope,
             rss.GrowthPercent(first.At, last.At), managed.GrowthPercent(first.At, last.At),
-            last.FileDescriptors - first.FileDescriptors, last.Threads - first.Threads);
+            last.FileDescriptors - first.FileDescriptors, last.Threads - first.Threads)
+        {
+            NativeSlopeMbPerMinute = Fit.Of(measured, s => s.NativeInUseMb).Slope,
+        };
     }
 
     /// <summary>The least-squares line through (minutes, value).</summary>

@@ -34,6 +34,7 @@ public static class DaemonHost
         builder.Configuration.AddDaemonSources(configFile, overrides);
         var configuration = builder.Configuration;
         HealthEndpoints.Add(builder);
+        builder.Services.AddHostedService<NativeMemoryTrimmer>();
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(o =>
