@@ -32,7 +32,9 @@ internal sealed class WatchdogService(
         var limit = TimeSpan.FromSeconds(options.Value.StallTimeoutSeconds);
         string? reportedStall = null;
         using var timer = new PeriodicTimer(interval);
-        do
+        // The first ping waits one interval: READY=1 goes out from the same ApplicationStarted moment, and
+        // cancellation callbacks run newest first, so an immediate ping could overtake it.
+        while (await timer.WaitForNextTickAsync(stopping))
         {
             var stall = monitor.Stalled(limit);
             if (stall is null)
@@ -48,6 +50,5 @@ internal sealed class WatchdogService(
                     stall.Value.Stage, stall.Value.For.TotalSeconds, limit.TotalSeconds);
             }
         }
-        while (await timer.WaitForNextTickAsync(stopping));
     }
 }
