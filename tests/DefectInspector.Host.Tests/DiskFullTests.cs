@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DefectInspector.Host.Tests.Infrastructure;
 
@@ -64,15 +63,7 @@ public sealed class DiskFullTests(DaemonFixture fixture)
 
         public void Dispose() => Run("umount", "-l", path);
 
-        private static void Run(string command, params string[] args)
-        {
-            var start = new ProcessStartInfo(command) { UseShellExecute = false, RedirectStandardError = true };
-            foreach (var a in args) start.ArgumentList.Add(a);
-            using var process = Process.Start(start)!;
-            string errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed: {errors.Trim()} (this test mounts a small tmpfs and needs root, as CI has)");
-        }
+        private static void Run(string command, params string[] args) =>
+            Tool.Run(command, "this test mounts a small tmpfs and needs root, as CI has", args);
     }
 }

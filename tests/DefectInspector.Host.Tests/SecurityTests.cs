@@ -109,13 +109,7 @@ public sealed class SecurityTests(DaemonFixture fixture) : IDisposable
         return file;
     }
 
-    private static void RunMosquittoPasswd(string file, string user, string password, bool create)
-    {
-        var start = new ProcessStartInfo("mosquitto_passwd") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in create ? ["-c", "-b", file, user, password] : new[] { "-b", file, user, password }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("mosquitto_passwd could not start (apt-get install mosquitto)");
-        string errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"mosquitto_passwd failed: {errors}");
-    }
+    private static void RunMosquittoPasswd(string file, string user, string password, bool create) =>
+        Tool.Run("mosquitto_passwd", "the broker's password file is made with it (apt-get install mosquitto)",
+            create ? ["-c", "-b", file, user, password] : ["-b", file, user, password]);
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Model;
@@ -41,7 +42,7 @@ internal sealed class PipelineBench(InspectionModel model, string work)
         var window = line.Arrivals.Where(a => a.At >= start && a.At < end).ToList();
         var latencies = window.Select(a => (a.ReceivedAt - a.CapturedAt).TotalMilliseconds).Order().ToArray();
         return new Result(name, batch, window.Count / Stopwatch.GetElapsedTime(start, end).TotalSeconds,
-            Percentile(latencies, 0.5), Percentile(latencies, 0.99), window.Count);
+            Percentiles.OfSorted(latencies, 0.5), Percentiles.OfSorted(latencies, 0.99), window.Count);
     }
 
     /// <summary>
@@ -138,7 +139,4 @@ internal sealed class PipelineBench(InspectionModel model, string work)
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private static double Percentile(double[] sorted, double q) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

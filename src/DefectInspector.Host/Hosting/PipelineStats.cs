@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using DefectInspector.Core.Decision;
+using DefectInspector.Core.Statistics;
 using DefectInspector.Publish.Contracts;
 
 namespace DefectInspector.Host.Hosting;
@@ -61,6 +62,6 @@ internal sealed class PipelineStats
         }
 
         private static double Percentile(double[] sorted, double q) =>
-            sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)], 1);
+            sorted.Length == 0 ? 0 : Math.Round(Percentiles.OfSorted(sorted, q), 1);
     }
 }

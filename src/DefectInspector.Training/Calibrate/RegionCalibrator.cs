@@ -1,5 +1,6 @@
 using DefectInspector.Core.Explain;
 using DefectInspector.Core.Regions;
+using DefectInspector.Core.Statistics;
 using DefectInspector.Training.Evaluate;
 
 namespace DefectInspector.Training.Calibrate;
@@ -45,8 +46,8 @@ public static class RegionCalibrator
             throw new CalibrationException("region threshold: needs at least one good validation heatmap; got none");
         Array.Sort(peaks);
 
-        // Nearest rank, rounding up, so the threshold is a peak that was seen rather than an interpolation.
-        var rank = Math.Clamp((int)Math.Ceiling(peakQuantile * peaks.Length - 1e-9) - 1, 0, peaks.Length - 1);
+        // Nearest rank, so the threshold is a peak that was seen rather than an interpolation.
+        var rank = Percentiles.NearestRank(peaks.Length, peakQuantile);
         // Regions take heat >= threshold, so the next float up keeps that good peak itself out.
         var settings = new RegionSettings(ThresholdMode.Absolute, MathF.BitIncrement(peaks[rank]), minArea, maxRegions);
         settings.Validate();

@@ -1,4 +1,5 @@
 using DefectInspector.Core.Decision;
+using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
@@ -85,4 +86,16 @@ public sealed class PipelinePartsTests
         Assert.Equal("P-1", inbox.TakeIfDue(DateTimeOffset.UtcNow.AddSeconds(1))?.Command.PartId);
         Assert.Null(inbox.TakeIfDue(DateTimeOffset.UtcNow.AddSeconds(2)));
     }
+
+    [Theory]
+    [InlineData(100, 0.99, 98)]
+    [InlineData(100, 0.5, 49)]
+    [InlineData(20, 0.95, 18)]
+    [InlineData(3, 1.0, 2)]
+    [InlineData(1, 0.01, 0)]
+    public void Nearest_rank_quantiles_do_not_round_up_on_float_noise(int count, double q, int index) =>
+        Assert.Equal(index, Percentiles.NearestRank(count, q));
+
+    [Fact]
+    public void A_quantile_of_nothing_is_not_a_number() => Assert.True(double.IsNaN(Percentiles.OfSorted([], 0.5)));
 }

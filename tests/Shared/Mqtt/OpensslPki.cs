@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 
 namespace DefectInspector.Tests.Shared;
@@ -55,25 +54,6 @@ public sealed class OpensslPki : IDisposable
         return (certificate, key);
     }
 
-    private static void Openssl(params string[] args)
-    {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("openssl is not installed: the TLS tests make their certificates with it (apt-get install openssl)", e);
-        }
-        using (process)
-        {
-            string errors = process.StandardError.ReadToEnd();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0) throw new InvalidOperationException($"openssl {string.Join(' ', args)} failed ({process.ExitCode}): {errors}");
-        }
-    }
+    private static void Openssl(params string[] args) =>
+        Tool.Run("openssl", "the TLS tests make their certificates with it (apt-get install openssl)", args);
 }
