@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12+/Ubuntu 22.04+ machine to build, test and run DefectInspector:
 # the native libraries OpenCvSharp needs, Mosquitto for the MQTT tests (they start their own brokers),
-# and the .NET 10 SDK when it is not already installed.
+# Chromium for the HMI tests (and as the station screen's kiosk browser), and the .NET 10 SDK when it is not
+# already installed.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -12,6 +13,13 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto openssl)
 # Ubuntu 24.04+ renamed the GTK runtime package.
 if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto openssl); fi
+# The HMI tests drive Debian's /usr/bin/chromium with Playwright (never a downloaded browser). Ubuntu ships chromium
+# only as a snap: there, install it yourself and link it to /usr/bin/chromium.
+if apt-cache show chromium >/dev/null 2>&1; then
+  packages+=(chromium)
+elif [ ! -x /usr/bin/chromium ]; then
+  echo "setup: no Debian chromium package here; the HMI browser tests need /usr/bin/chromium"
+fi
 
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

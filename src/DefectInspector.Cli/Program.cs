@@ -9,6 +9,7 @@ var root = new RootCommand("DefectInspector: GAP-ResNet defect inspection with c
     BenchCommand.Create(),
     RunCommand.Create(),
     ConfigCommand.Create(),
+    HmiCommand.Create(),
 };
 // Ctrl-C and SIGTERM cancel the command's token; a training step or a Score-CAM batch may take several seconds
 // to notice, and only then is the checkpoint state known to be whole.

@@ -28,6 +28,8 @@ public static class MessageJson
 
     public static byte[] Serialize(StatsMessage message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.StatsMessage);
 
+    public static byte[] Serialize(ReviewMessage message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.ReviewMessage);
+
     public static byte[] Serialize(TriggerCommand message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.TriggerCommand);
 
     /// <summary>Reads a message this library wrote (tests, tools); throws <see cref="JsonException"/> on a bad payload.</summary>
@@ -79,4 +81,5 @@ public static class MessageJson
 [JsonSerializable(typeof(CameraStatusMessage))]
 [JsonSerializable(typeof(StatsMessage))]
 [JsonSerializable(typeof(TriggerCommand))]
+[JsonSerializable(typeof(ReviewMessage))]
 internal sealed partial class MessageJsonContext : JsonSerializerContext;

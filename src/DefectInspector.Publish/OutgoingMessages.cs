@@ -17,6 +17,10 @@ public static class OutgoingMessages
     public static OutgoingMessage Event(Topics topics, DefectEvent defect) =>
         new(topics.Event(defect.Camera), MessageJson.Serialize(defect), MessageJson.ContentType, Retain: false, CorrelationId: defect.Id);
 
+    /// <summary>An operator's review of a flagged part; the verdict's id travels as correlation data.</summary>
+    public static OutgoingMessage Review(Topics topics, ReviewMessage review) =>
+        new(topics.Review(review.Camera), MessageJson.Serialize(review), MessageJson.ContentType, Retain: false, CorrelationId: review.VerdictId);
+
     /// <summary>The heatmap overlay of verdict <paramref name="verdictId"/>; the id travels as correlation data.</summary>
     public static OutgoingMessage Snapshot(Topics topics, string camera, string verdictId, ReadOnlyMemory<byte> jpeg) =>
         new(topics.Snapshot(camera), jpeg, JpegContentType, Retain: true, CorrelationId: verdictId);

@@ -1,7 +1,7 @@
 namespace DefectInspector.Publish;
 
 /// <summary>
-/// The topic tree of one station: &lt;prefix&gt;/&lt;site&gt;/&lt;line&gt;/&lt;station&gt;/{verdict,event,snapshot,trigger}/&lt;camera&gt;,
+/// The topic tree of one station: &lt;prefix&gt;/&lt;site&gt;/&lt;line&gt;/&lt;station&gt;/{verdict,event,snapshot,review,trigger}/&lt;camera&gt;,
 /// .../camera/&lt;camera&gt;/status, .../status and .../stats. docs/mqtt.md is the reference.
 /// </summary>
 public sealed class Topics(string prefix, string site, string line, string station)
@@ -13,6 +13,8 @@ public sealed class Topics(string prefix, string site, string line, string stati
     public string Event(string camera) => $"{Root}/event/{camera}";
 
     public string Snapshot(string camera) => $"{Root}/snapshot/{camera}";
+
+    public string Review(string camera) => $"{Root}/review/{camera}";
 
     public string Trigger(string camera) => $"{Root}/trigger/{camera}";
 

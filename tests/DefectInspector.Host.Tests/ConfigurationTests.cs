@@ -25,6 +25,10 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Station:Line=a+b", "Station:Line 'a+b': expected letters, digits")]
     [InlineData("--Storage:OutboxMaxMegabytes=0", "Storage:OutboxMaxMegabytes '0': expected 1 to 1000000 megabytes")]
     [InlineData("--Storage:Path=/proc/forbidden", "Storage:Path '/proc/forbidden': expected a directory this user can create and write")]
+    [InlineData("--Hmi:Url=http://0.0.0.0:8090", "Hmi:Users '': expected at least one user when Hmi:Url is beyond loopback")]
+    [InlineData("--Hmi:Url=http://127.0.0.1:8080", "Hmi:Url 'http://127.0.0.1:8080': expected a port other than Health:Url's")]
+    [InlineData("--Hmi:LiveFps=99", "Hmi:LiveFps '99': expected 0 to 30")]
+    [InlineData("--Hmi:Users:0:PasswordHash=plain-text", "Hmi:Users:0:PasswordHash '(hidden)': expected a hash made by `defect-inspector hmi hash-password`")]
     [InlineData("--Mqtt:Hots=x", "Hots")]
     [InlineData("stray", "argument 'stray': expected --Section:Key=value")]
     public void Run_refuses_a_bad_value_naming_the_key_the_value_and_what_is_allowed(string argument, string expected)

@@ -19,6 +19,8 @@ public sealed class SchemaTests
         { "camera-status", ToText(MessageJson.Serialize(Samples.CameraStatus() with { State = "online", Reason = null })) },
         { "stats", ToText(MessageJson.Serialize(Samples.Stats())) },
         { "trigger", ToText(MessageJson.Serialize(Samples.Trigger())) },
+        { "review", ToText(MessageJson.Serialize(Samples.Review())) },
+        { "review", ToText(MessageJson.Serialize(Samples.Review() with { Comment = null, PartId = null, Disposition = Dispositions.Rework, Label = "crack" })) },
     };
 
     /// <summary>A valid message, then one change that must make it invalid.</summary>
@@ -49,6 +51,10 @@ public sealed class SchemaTests
         { "trigger", "partId", "\"\"" },
         { "trigger", "partId", null! },
         { "trigger", "partID", "\"typo\"" },
+        { "review", "disposition", "\"maybe\"" },
+        { "review", "verdictId", null! },
+        { "review", "operator", "\"\"" },
+        { "review", "reviewedAt", "\"2026-11-27T22:31:13+01:00\"" },
     };
 
     [Theory]
@@ -89,7 +95,7 @@ public sealed class SchemaTests
             Assert.EndsWith(Path.GetFileName(file), (string?)document["$id"]);
         }
 
-        Assert.Equal(6, Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json").Length);
+        Assert.Equal(7, Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json").Length);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DefectInspector.Inference.Bundle;
 using DefectInspector.Publish.Contracts;
 
 namespace DefectInspector.Host.Health;
@@ -11,16 +12,22 @@ internal sealed class PipelineHealth
     private volatile Running? running;
     private volatile bool stopping;
 
-    public ModelReference? Model => running?.Model;
+    public ModelReference? Model => running?.Serving.Reference;
+
+    /// <summary>The model being served, with the explainer it runs; null while starting.</summary>
+    public ServingModel? Serving => running?.Serving;
 
     public bool IsStopping => stopping;
 
     /// <summary>The pipeline's long-running loops by name; one that faults means the daemon is no longer alive.</summary>
     public IReadOnlyDictionary<string, Task> Loops => running?.Loops ?? new Dictionary<string, Task>();
 
-    public void Started(ModelReference model, IReadOnlyDictionary<string, Task> loops) => running = new Running(model, loops);
+    public void Started(ServingModel serving, IReadOnlyDictionary<string, Task> loops) => running = new Running(serving, loops);
 
     public void Stopping() => stopping = true;
 
-    private sealed record Running(ModelReference Model, IReadOnlyDictionary<string, Task> Loops);
+    private sealed record Running(ServingModel Serving, IReadOnlyDictionary<string, Task> Loops);
 }
+
+/// <summary>The loaded model as the daemon serves it: identity, bundle metadata, and the explainer method and layer in use.</summary>
+internal sealed record ServingModel(ModelReference Reference, BundleMetadata Metadata, string Method, string Layer);

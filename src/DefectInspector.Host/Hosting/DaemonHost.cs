@@ -1,4 +1,5 @@
 using DefectInspector.Host.Health;
+using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
@@ -25,7 +26,7 @@ public static class DaemonHost
     /// </summary>
     public static IHost Build(string? configFile, IReadOnlyList<string> overrides)
     {
-        // A web application only for the health endpoints; without them it is the same generic host (see HealthEndpoints).
+        // A web application for the health endpoints and the HMI; with neither it is the same generic host (see WebServer).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = "defect-inspector",
@@ -33,7 +34,9 @@ public static class DaemonHost
         });
         builder.Configuration.AddDaemonSources(configFile, overrides);
         var configuration = builder.Configuration;
+        WebServer.Add(builder);
         HealthEndpoints.Add(builder);
+        HmiEndpoints.Add(builder);
         builder.Services.AddHostedService<NativeMemoryTrimmer>();
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));

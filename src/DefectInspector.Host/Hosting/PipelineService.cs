@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Health;
+using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
@@ -10,6 +11,7 @@ using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
 using DefectInspector.Vision.Capture;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,7 +42,8 @@ internal sealed class PipelineService(
     PipelineStats stats,
     PipelineHealth health,
     IHostApplicationLifetime lifetime,
-    ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+    ILoggerFactory loggers,
+    IServiceProvider services) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<PipelineService>();
     private readonly CancellationTokenSource captureStop = new();
@@ -103,8 +106,12 @@ internal sealed class PipelineService(
         var deliveries = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
         var inspection = Loop("inspection", new InspectionWorker(queues, inspector, inspected.Writer, options, monitor, stats, loggers.CreateLogger<InspectionWorker>()).RunAsync);
         var archive = CreateArchive();
-        var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, archive, stats, loggers.CreateLogger<RenderWorker>()).RunAsync);
-        var publish = Loop("publish", new PublishWorker(deliveries.Reader, outbox, loggers.CreateLogger<PublishWorker>()).RunAsync);
+        // The HMI's parts exist only when Hmi:Url is set.
+        var reviews = services.GetService<ReviewStore>();
+        var intake = reviews is null ? null : new ReviewIntake(model.Metadata.GoodClass ?? "good");
+        var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, archive, intake, services.GetService<LiveFeed>(), stats,
+            loggers.CreateLogger<RenderWorker>()).RunAsync);
+        var publish = Loop("publish", new PublishWorker(deliveries.Reader, outbox, reviews, loggers.CreateLogger<PublishWorker>()).RunAsync);
         foreach (var worker in workers)
             captureTasks.Add(Task.Run(() => worker.RunAsync(captureStop.Token)));
         drained = Task.WhenAll(inspection, render, publish);
@@ -115,7 +122,7 @@ internal sealed class PipelineService(
         // Health: what /healthz watches (a loop that faults) and /readyz reports (the model).
         var loops = new Dictionary<string, Task> { ["inspection"] = inspection, ["render"] = render, ["publish"] = publish, ["status"] = statusLoop, ["stats"] = statsLoop, ["delivery"] = dispatchLoop };
         for (int i = 0; i < workers.Count; i++) loops[$"camera '{cameras.Value.Cameras[i].Name}'"] = captureTasks[i];
-        health.Started(modelRef, loops);
+        health.Started(new ServingModel(modelRef, model.Metadata, method.Name, layer), loops);
 
         logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -V mqttv5 -i watch -h {Host} -p {Port} -t '{Topics}/#' -v",
             workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);

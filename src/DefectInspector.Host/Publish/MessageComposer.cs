@@ -9,7 +9,7 @@ namespace DefectInspector.Host.Publish;
 /// <summary>Turns a decided frame into the messages of the MQTT contract (docs/mqtt.md).</summary>
 internal sealed class MessageComposer(Topics topics, StationIdentity station, ModelReference model, DecisionThresholds decision, string method, string layer)
 {
-    public IReadOnlyList<OutgoingMessage> Compose(Inspection inspection, byte[]? snapshot, IReadOnlyDictionary<string, double> timingsMs)
+    public ComposedFrame Compose(Inspection inspection, byte[]? snapshot, IReadOnlyDictionary<string, double> timingsMs)
     {
         var frame = inspection.Frame;
         string id = frame.Id.ToString();
@@ -47,7 +47,7 @@ internal sealed class MessageComposer(Topics topics, StationIdentity station, Mo
             messages.Add(OutgoingMessages.Event(topics, DefectEvent.From(verdict)));
         if (snapshot is not null)
             messages.Add(OutgoingMessages.Snapshot(topics, frame.Camera, id, snapshot));
-        return messages;
+        return new ComposedFrame(verdict, messages);
     }
 
     public static string ToWire(Verdict verdict) => verdict switch
@@ -60,6 +60,9 @@ internal sealed class MessageComposer(Topics topics, StationIdentity station, Mo
     private static RegionMessage ToMessage(Region r) => new(new BoxMessage(r.Box.X, r.Box.Y, r.Box.Width, r.Box.Height),
         Math.Round(r.Score, 6), r.Area, Math.Round(r.PeakHeat, 6), Math.Round(r.MeanHeat, 6), Math.Round(r.MassShare, 6));
 }
+
+/// <summary>A decided frame's verdict and every message it publishes, in order.</summary>
+internal sealed record ComposedFrame(VerdictMessage Verdict, IReadOnlyList<OutgoingMessage> Messages);
 
 /// <summary>Site, line and station as they appear in topics and messages.</summary>
 internal sealed record StationIdentity(string Site, string Line, string Station);

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Publish.Outbox;
 using Microsoft.Extensions.Logging;
@@ -10,15 +11,23 @@ namespace DefectInspector.Host.Publish;
 /// Stores each frame's messages in the outbox, in decision order; only then is the frame done at its source, so a
 /// crash never skips a part. While the outbox cannot be written (disk full) the frame waits and the append is retried
 /// with backoff: the queue fills and inspection waits behind it, and the outbox raises an alarm until it recovers.
-/// Publishing is the outbox dispatcher's job.
+/// Publishing is the outbox dispatcher's job. A flagged part goes into the HMI's review queue before the frame is done
+/// too, so a crash between the two offers the frame again (under its id) rather than losing the part for review.
 /// </summary>
-internal sealed class PublishWorker(ChannelReader<Delivery> input, SqliteOutbox outbox, ILogger logger)
+internal sealed class PublishWorker(ChannelReader<Delivery> input, SqliteOutbox outbox, ReviewStore? reviews, ILogger logger)
 {
     private readonly ResiliencePipeline<OutboxAppend> storeRetry = Backoff.Forever<OutboxAppend, OutboxWriteException>(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), args =>
     {
         // The alarm has been logged as an error already; this says that the line waits, once per outage.
         if (args.AttemptNumber == 0)
             logger.LogWarning("Frames wait: the outbox cannot store them ({Reason}); retrying with backoff", args.Outcome.Exception?.Message);
+        return default;
+    });
+
+    private readonly ResiliencePipeline<bool> reviewRetry = Backoff.Forever<bool, IOException>(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), args =>
+    {
+        if (args.AttemptNumber == 0)
+            logger.LogWarning("Frames wait: the review queue cannot store a flagged part ({Reason}); retrying with backoff", args.Outcome.Exception?.Message);
         return default;
     });
 
@@ -29,6 +38,8 @@ internal sealed class PublishWorker(ChannelReader<Delivery> input, SqliteOutbox 
             var stored = await storeRetry.ExecuteAsync(_ => ValueTask.FromResult(outbox.Append(delivery.Messages, delivery.Priority, delivery.Pending)), cancellation);
             if (stored == OutboxAppend.Refused)
                 logger.LogDebug("Outbox full of NG and uncertain messages: OK frame {FrameRef} of camera {Camera} not stored", delivery.FrameRef, delivery.Camera);
+            if (delivery.Review is { } part && reviews is not null)
+                await reviewRetry.ExecuteAsync(_ => { reviews.Add(part); return ValueTask.FromResult(true); }, cancellation);
             delivery.Completed();
             if (delivery.Pending is { } pending)
                 Forget(pending);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using DefectInspector.Core.Decision;
+using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Options;
@@ -12,13 +13,14 @@ using Microsoft.Extensions.Logging;
 namespace DefectInspector.Host.Publish;
 
 /// <summary>
-/// Beside inference: draws the heatmap snapshot (NG and uncertain parts, OK ones when configured), archives those of
-/// parts that are not OK, composes the messages and hands them to the outbox. Frees the frame's pixels; the source
-/// hears back once the outbox holds the messages.
+/// Beside inference: draws the heatmap snapshot (NG and uncertain parts, OK ones when configured or while the HMI's live
+/// view wants one), archives those of parts that are not OK, composes the messages and hands them to the outbox, with
+/// the part for the review queue when the HMI is on. Frees the frame's pixels; the source hears back once the outbox
+/// holds the messages.
 /// </summary>
 internal sealed class RenderWorker(
     ChannelReader<Inspection> input, ChannelWriter<Delivery> output, MessageComposer composer, PipelineOptions options, SnapshotArchive? archive,
-    PipelineStats stats, ILogger logger)
+    ReviewIntake? review, LiveFeed? live, PipelineStats stats, ILogger logger)
 {
     private readonly OverlayOptions overlay = new(MaxWidth: options.SnapshotMaxWidth, JpegQuality: options.SnapshotJpegQuality);
 
@@ -32,22 +34,25 @@ internal sealed class RenderWorker(
                 try
                 {
                     long start = Stopwatch.GetTimestamp();
-                    byte[]? snapshot = inspection.Verdict != Verdict.Ok || options.SnapshotOk ? Render(inspection) : null;
+                    bool flagged = inspection.Verdict != Verdict.Ok;
+                    bool published = flagged || options.SnapshotOk;
+                    byte[]? snapshot = published || live?.WantsOverlay(frame.Camera) == true ? Render(inspection) : null;
                     var timings = new Dictionary<string, double>(inspection.TimingsMs)
                     {
                         ["render"] = Math.Round(Stopwatch.GetElapsedTime(start).TotalMilliseconds, 2),
                         ["total"] = Math.Round(Stopwatch.GetElapsedTime(frame.EnqueuedAt).TotalMilliseconds, 2),
                     };
-                    var messages = composer.Compose(inspection, snapshot, timings);
+                    var composed = composer.Compose(inspection, published ? snapshot : null, timings);
                     stats.For(frame.Camera).Decided(inspection.Verdict, timings);
-                    bool routine = inspection.Verdict == Verdict.Ok;
-                    if (!routine && snapshot is not null)
+                    live?.Decided(composed.Verdict, snapshot);
+                    if (flagged && snapshot is not null)
                         archive?.Save(frame.Camera, frame.Id.ToString(), inspection.DecidedAt, snapshot);
+                    var forReview = flagged && review is not null ? new FlaggedPart(composed.Verdict, review.GoodClass, Lossless(frame.Image), snapshot) : null;
                     var source = frame.Source;
                     var origin = frame.Origin;
                     var pending = origin.IsResumable ? new PendingFrame(frame.Camera, source.FrameRef, frame.Id.ToString()) : null;
-                    await output.WriteAsync(new Delivery(frame.Camera, source.FrameRef, messages, routine ? OutboxPriority.Routine : OutboxPriority.Critical,
-                        pending, () => origin.Complete(source)), cancellation);
+                    await output.WriteAsync(new Delivery(frame.Camera, source.FrameRef, composed.Messages, flagged ? OutboxPriority.Critical : OutboxPriority.Routine,
+                        pending, forReview, () => origin.Complete(source)), cancellation);
                 }
                 finally
                 {
@@ -60,6 +65,9 @@ internal sealed class RenderWorker(
             output.TryComplete();
         }
     }
+
+    /// <summary>The frame as inspected (after the region of interest), lossless: it becomes training data once reviewed.</summary>
+    private static byte[] Lossless(OpenCvSharp.Mat image) => image.ImEncode(".png", [(int)OpenCvSharp.ImwriteFlags.PngCompression, 1]);
 
     private byte[]? Render(Inspection inspection)
     {

@@ -39,6 +39,9 @@ public sealed record BundleMetadata
     [JsonIgnore]
     public int GoodClassIndex => GoodClass is null ? -1 : IndexOfClass(GoodClass);
 
+    /// <summary>The metadata as stored in the bundle (camelCase JSON), for tools that show it.</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, BundleJsonContext.Default.BundleMetadata);
+
     public int IndexOfClass(string name)
     {
         for (int i = 0; i < Classes.Count; i++)

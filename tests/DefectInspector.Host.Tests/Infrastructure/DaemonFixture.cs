@@ -31,7 +31,8 @@ public sealed class DaemonFixture : IAsyncLifetime
         int port = MosquittoBroker.FreePort();
         var clock = Stopwatch.StartNew();
         // A free health port too: another daemon on this machine (a developer's, a parallel test run) may hold 8080.
-        using var daemon = DaemonProcess.Start(["run", $"--Storage:Path={state}", $"--Mqtt:Port={port}", $"--Health:Url=http://127.0.0.1:{MosquittoBroker.FreePort()}"]);
+        using var daemon = DaemonProcess.Start(["run", $"--Storage:Path={state}", $"--Mqtt:Port={port}", $"--Health:Url=http://127.0.0.1:{MosquittoBroker.FreePort()}",
+            $"--Hmi:Url=http://127.0.0.1:{MosquittoBroker.FreePort()}"]);
         await using var subscriber = await ConnectWhenUpAsync(daemon, port, TimeSpan.FromMinutes(4));
         var verdict = await subscriber.WaitForAsync(m => m.Topic.Contains("/verdict/", StringComparison.Ordinal), TimeSpan.FromMinutes(2), "first verdict");
         FirstStartToFirstVerdict = clock.Elapsed;
@@ -53,7 +54,8 @@ public sealed class DaemonFixture : IAsyncLifetime
 
     /// <summary>
     /// The arguments every test daemon shares: the fixture's broker and demo model, its own state folder, and no health
-    /// endpoints (several daemons run at once); a test that asks them passes --Health:Url=... in <paramref name="more"/>.
+    /// endpoints and no HMI (several daemons run at once); a test that asks them passes --Health:Url=... or --Hmi:Url=...
+    /// in <paramref name="more"/>.
     /// </summary>
     public List<string> RunArgs(string state, params string[] more) => RunArgs(Broker.Port, state, more);
 
@@ -67,6 +69,7 @@ public sealed class DaemonFixture : IAsyncLifetime
         $"--Storage:Path={state}",
         "--Pipeline:StatsIntervalSeconds=1",
         "--Health:Url=",
+        "--Hmi:Url=",
         .. more,
     ];
 

@@ -25,14 +25,14 @@ public sealed class HealthUnitTests
     [InlineData("http://127.0.0.1:8080/metrics", false)]
     [InlineData("127.0.0.1:8080", false)]
     public void Health_Url_is_plain_http_on_an_address_or_localhost_with_a_port(string url, bool valid) =>
-        Assert.Equal(valid, HealthOptions.TryParseUrl(url, out _));
+        Assert.Equal(valid, ListenUrl.TryParse(url, out _));
 
     [Fact]
     public void Only_loopback_health_endpoints_count_as_private()
     {
-        Assert.True(HealthOptions.TryParseUrl("http://localhost:8080", out var localhost) && localhost.IsLoopback);
-        Assert.True(HealthOptions.TryParseUrl("http://127.0.0.1:8080", out var loopback) && loopback.IsLoopback);
-        Assert.True(HealthOptions.TryParseUrl("http://0.0.0.0:8080", out var any) && !any.IsLoopback);
+        Assert.True(ListenUrl.TryParse("http://localhost:8080", out var localhost) && localhost.IsLoopback);
+        Assert.True(ListenUrl.TryParse("http://127.0.0.1:8080", out var loopback) && loopback.IsLoopback);
+        Assert.True(ListenUrl.TryParse("http://0.0.0.0:8080", out var any) && !any.IsLoopback);
     }
 
     [Fact]

@@ -1,0 +1,92 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Threading.RateLimiting;
+using DefectInspector.Host.Options;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DefectInspector.Host.Hmi;
+
+/// <summary>
+/// Who may use the HMI: with users configured (always beyond loopback), a login with a session cookie; on a loopback
+/// station without users, whoever sits at the screen, as operator "local". Operators review; engineers also see the
+/// model, its thresholds and the audit trail.
+/// </summary>
+internal static class HmiAccess
+{
+    public const string OperatorPolicy = "hmi-operator";
+    public const string EngineerPolicy = "hmi-engineer";
+    public const string LoginLimit = "hmi-login";
+    public const string LocalUser = "local";
+    private const string LocalScheme = "hmi-local";
+
+    public static void Add(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var raw = new HmiOptions();
+        builder.Configuration.GetSection(HmiOptions.Section).Bind(raw);
+        // Login or not is decided from the raw settings, as the scheme must be chosen while services are registered;
+        // they are validated at start, before any request.
+        if (raw.LoginRequired)
+        {
+            services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
+            {
+                o.Cookie.Name = "defect-inspector-hmi";
+                o.Cookie.HttpOnly = true;
+                // Strict same-site cookies and JSON-only request bodies (a cross-site form cannot send JSON without
+                // the browser asking first) keep other sites from acting with an operator's session.
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(Math.Clamp(raw.SessionHours, 1, 168));
+                o.SlidingExpiration = true;
+                o.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden);
+            });
+            // Session cookies stay valid across a daemon restart: the keys that sign them live in the state folder.
+            string keys = Path.Combine(new StorageOptions { Path = builder.Configuration["Storage:Path"] ?? "" }.ResolvedPath, "hmi-keys");
+            services.AddDataProtection().SetApplicationName("defect-inspector").PersistKeysToFileSystem(new DirectoryInfo(keys));
+        }
+        else
+        {
+            services.AddAuthentication(LocalScheme).AddScheme<AuthenticationSchemeOptions, LocalOperator>(LocalScheme, null);
+        }
+        services.AddAuthorizationBuilder()
+            .AddPolicy(OperatorPolicy, p => p.RequireRole(HmiRoles.Operator, HmiRoles.Engineer))
+            .AddPolicy(EngineerPolicy, p => p.RequireRole(HmiRoles.Engineer));
+        // Guessing passwords: ten tries a minute per address.
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(LoginLimit, context => RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) }));
+        });
+    }
+
+    public static ClaimsPrincipal Principal(string name, string role, string scheme) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], scheme));
+
+    public static UserView View(ClaimsPrincipal user, bool loginRequired) =>
+        new(user.Identity?.Name ?? "", user.FindFirst(ClaimTypes.Role)?.Value ?? "", loginRequired);
+
+    private static Task Refuse(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        context.Response.StatusCode = status;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The loopback station without users: everyone at the screen is operator "local".</summary>
+    private sealed class LocalOperator(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
+            Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Principal(LocalUser, HmiRoles.Operator, LocalScheme), LocalScheme)));
+    }
+}

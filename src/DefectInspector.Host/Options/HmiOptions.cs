@@ -1,0 +1,55 @@
+namespace DefectInspector.Host.Options;
+
+/// <summary>
+/// Configuration section "Hmi": the operator review station, a web page served by the daemon: live view, review
+/// queue of flagged parts, history; dispositions go to MES (MQTT), to the feedback folder (training data) and to the
+/// audit trail.
+/// </summary>
+public sealed class HmiOptions
+{
+    public const string Section = "Hmi";
+
+    public const string DefaultUrl = "http://127.0.0.1:8090";
+
+    /// <summary><see cref="ListenUrl"/>; empty = no HMI (and no review queue).</summary>
+    public string Url { get; set; } = DefaultUrl;
+
+    /// <summary>Who may log in. Required when <see cref="Url"/> is beyond loopback; on loopback, none = the local screen reviews as operator "local".</summary>
+    public List<HmiUserOptions> Users { get; set; } = [];
+
+    /// <summary>How long a login lasts without activity: about a shift.</summary>
+    public int SessionHours { get; set; } = 12;
+
+    /// <summary>Live view overlays drawn per camera per second while a browser watches; 0 = the live view shows flagged parts only.</summary>
+    public double LiveFps { get; set; } = 2;
+
+    /// <summary>Unreviewed parts kept in the queue; beyond it the oldest leave the queue (their verdicts were delivered already).</summary>
+    public int MaxQueuedParts { get; set; } = 2000;
+
+    /// <summary>Where dispositioned parts are stored as `train --data` reads them (ImageFolder); empty = Storage:Path/feedback.</summary>
+    public string FeedbackPath { get; set; } = "";
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Url);
+
+    /// <summary>Login is required when users are configured, and always beyond loopback.</summary>
+    public bool LoginRequired => Users.Count > 0 || !(ListenUrl.TryParse(Url, out var endpoint) && endpoint.IsLoopback);
+}
+
+/// <summary>One HMI user: a name, a role, and a password hash made by `defect-inspector hmi hash-password`.</summary>
+public sealed class HmiUserOptions
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>operator (review) or engineer (review, plus model, thresholds and the audit trail).</summary>
+    public string Role { get; set; } = HmiRoles.Operator;
+
+    public string PasswordHash { get; set; } = "";
+}
+
+public static class HmiRoles
+{
+    public const string Operator = "operator";
+    public const string Engineer = "engineer";
+
+    public static IReadOnlyList<string> All { get; } = [Operator, Engineer];
+}
