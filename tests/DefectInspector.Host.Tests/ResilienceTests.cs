@@ -1,4 +1,5 @@
 using DefectInspector.Host.Tests.Infrastructure;
+using DefectInspector.Publish.Contracts;
 using OpenCvSharp;
 
 namespace DefectInspector.Host.Tests;
@@ -28,9 +29,56 @@ public sealed class ResilienceTests(DaemonFixture fixture)
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
 
-        var states = all.Received.OfKind("camera-status").Json().Select(s => (string?)s["state"]).ToList();
-        int offline = states.IndexOf("offline", states.IndexOf("online"));
-        Assert.True(offline > 0 && states.IndexOf("online", offline) > offline, $"camera states: {string.Join(" -> ", states)}");
+        AssertOnlineAgainAfter(CameraStates.Offline, all.Received);
+        Messages.AssertAllValid(all.Received);
+    }
+
+    [Fact]
+    public async Task A_camera_whose_read_hangs_is_reported_degraded_reopened_and_inspected_again()
+    {
+        var (work, server, prefix) = MjpegLine("hung-read");
+        using var camera = server;
+        await using var all = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"{prefix}/#"]);
+        using var daemon = DaemonProcess.Start(fixture.RunArgs(Path.Combine(work, "state"),
+            $"--Mqtt:TopicPrefix={prefix}", "--Cameras:0:Name=mjpeg", $"--Cameras:0:Source={camera.Url}", "--Cameras:0:MaxFps=5", "--Pipeline:StallTimeoutSeconds=3"));
+
+        await all.WaitUntilAsync(r => r.OfKind("verdict").Count() >= 3, TimeSpan.FromSeconds(90), "verdicts from the camera");
+        int connections = camera.Requests.Count;
+        // The camera keeps the connection open but sends nothing: without the stall limit the read would wait for
+        // the stream's own 10 s timeout.
+        camera.Hang();
+        await all.WaitForAsync(m => Messages.Kind(m.Topic) == "camera-status" && m.Text.Contains("\"degraded\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "camera degraded while its read hangs");
+        camera.Resume();
+        int before = all.Received.OfKind("verdict").Count();
+        await all.WaitUntilAsync(r => r.OfKind("verdict").Count() >= before + 3, TimeSpan.FromSeconds(60), "verdicts after the camera was reopened");
+        daemon.Terminate();
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.True(camera.Requests.Count > connections, $"the camera was not connected again:\n{daemon.Output}");
+        Assert.Contains("stuck read abandoned, reopening", daemon.Output);
+        AssertOnlineAgainAfter(CameraStates.Degraded, all.Received);
+        Messages.AssertAllValid(all.Received);
+    }
+
+    [Fact]
+    public async Task A_stage_stuck_past_StallExitSeconds_raises_stage_stalled_and_exits_with_code_3()
+    {
+        var (work, server, prefix) = MjpegLine("stall-exit");
+        using var camera = server;
+        // Opening waits up to 10 s for a first frame that never comes: a call longer than the 3 s allowed here.
+        camera.Hang();
+        await using var all = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"{prefix}/#"]);
+        using var daemon = DaemonProcess.Start(fixture.RunArgs(Path.Combine(work, "state"),
+            $"--Mqtt:TopicPrefix={prefix}", "--Cameras:0:Name=mjpeg", $"--Cameras:0:Source={camera.Url}",
+            "--Pipeline:StallTimeoutSeconds=1", "--Pipeline:StallExitSeconds=3", "--Pipeline:DrainTimeoutSeconds=1", "--Pipeline:DeliveryDrainSeconds=1"));
+
+        Assert.Equal(3, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Contains("exiting with code 3", daemon.Output);
+        await all.WaitForAsync(m => Messages.Kind(m.Topic) == "status" && m.Text.Contains("\"stage-stalled\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "the stage-stalled alarm on the station status");
+        var alarm = all.Received.OfKind("status").Json().SelectMany(s => s["alarms"]?.AsArray() ?? []).First(a => (string?)a!["code"] == "stage-stalled");
+        Assert.Contains("camera 'mjpeg' stuck in one call", (string?)alarm!["message"]);
         Messages.AssertAllValid(all.Received);
     }
 
@@ -79,5 +127,20 @@ public sealed class ResilienceTests(DaemonFixture fixture)
         using var daemon = DaemonProcess.Start([.. fixture.RunArgs(Path.Combine(work, "state")), $"--Model:Path={bundle}"]);
         Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains($"Model:Path '{bundle}'", daemon.Output);
+    }
+
+    /// <summary>A work folder, an MJPEG camera on loopback that shows one part, and a topic prefix of the test's own.</summary>
+    private (string Work, MjpegTestServer Camera, string Prefix) MjpegLine(string name)
+    {
+        using var frame = TestVideos.Frame(1);
+        return (fixture.NewFolder(name), new MjpegTestServer(frame.ImEncode(".jpg"), fps: 10), $"t{Guid.NewGuid():N}"[..12]);
+    }
+
+    /// <summary>The camera went from online to <paramref name="away"/> and back to online.</summary>
+    private static void AssertOnlineAgainAfter(string away, IEnumerable<Received> received)
+    {
+        var states = received.OfKind("camera-status").Json().Select(s => (string?)s["state"]).ToList();
+        int left = states.IndexOf(away, states.IndexOf(CameraStates.Online));
+        Assert.True(left > 0 && states.IndexOf(CameraStates.Online, left) > left, $"camera states: {string.Join(" -> ", states)}");
     }
 }

@@ -20,7 +20,7 @@ public sealed class SchemaTests
         { "stats", ToText(MessageJson.Serialize(Samples.Stats())) },
         { "trigger", ToText(MessageJson.Serialize(Samples.Trigger())) },
         { "review", ToText(MessageJson.Serialize(Samples.Review())) },
-        { "review", ToText(MessageJson.Serialize(Samples.Review() with { Comment = null, PartId = null, Disposition = Dispositions.Rework, Label = "crack" })) },
+        { "review", ToText(MessageJson.Serialize(Samples.Review() with { Comment = null, PartId = null, Disposition = DefectInspector.Publish.Contracts.Dispositions.Rework, Label = "crack" })) },
     };
 
     /// <summary>A valid message, then one change that must make it invalid.</summary>

@@ -17,6 +17,7 @@ internal static class RunCommand
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
     public const int ExitConfig = 2;
+    public const int ExitStalled = DaemonHost.ExitStalled;
 
     public static Command Create()
     {
@@ -38,7 +39,7 @@ internal static class RunCommand
                 {
                     PrepareDemoModel(host, cancellation);
                     await host.RunAsync(cancellation);
-                    return Environment.ExitCode == 0 ? ExitOk : ExitFailed;
+                    return Environment.ExitCode switch { ExitOk => ExitOk, ExitStalled => ExitStalled, _ => ExitFailed };
                 }
                 catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
                 {

@@ -21,6 +21,13 @@ namespace DefectInspector.Host.Hosting;
 public static class DaemonHost
 {
     /// <summary>
+    /// The exit code of a daemon that stopped because a stage stayed stuck in one call for Pipeline:StallExitSeconds
+    /// (<see cref="StallExit"/>): not 0, so that systemd's Restart=on-failure restarts it, and not 1 (a failure at
+    /// start or a pipeline loop that died), so that the journal and `docker inspect` tell the two apart.
+    /// </summary>
+    public const int ExitStalled = 3;
+
+    /// <summary>
     /// <paramref name="configFile"/> null = config/appsettings.json beside the executable; <paramref name="overrides"/>
     /// are --Section:Key=value arguments.
     /// </summary>
@@ -69,6 +76,7 @@ public static class DaemonHost
         });
 
         builder.Services.AddSingleton<ITrainingProgress, LoggingTrainingProgress>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<StageMonitor>();
         builder.Services.AddSingleton<CameraStatusBoard>();
         builder.Services.AddSingleton<PipelineStats>();
@@ -101,7 +109,7 @@ public static class DaemonHost
         builder.Services.AddHostedService<EmbeddedBrokerService>();
         builder.Services.AddHostedService<PipelineService>();
         builder.Services.AddHostedService<WatchdogService>();
-        builder.Services.AddHostedService<StallReporter>();
+        builder.Services.AddHostedService<StallExit>();
         return builder.Build();
     }
 

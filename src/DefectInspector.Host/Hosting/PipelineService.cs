@@ -53,6 +53,7 @@ internal sealed class PipelineService(
     private readonly List<Task> captureTasks = [];
     private readonly Dictionary<string, TriggerInbox> triggers = new(StringComparer.Ordinal);
     private InspectionModel? model;
+    private Task inspectionLoop = Task.CompletedTask;
     private Task drained = Task.CompletedTask;
     private Task statsLoop = Task.CompletedTask;
     private Task statusLoop = Task.CompletedTask;
@@ -90,7 +91,7 @@ internal sealed class PipelineService(
             TriggerInbox? inbox = null;
             if (camera.IsTriggered) triggers[camera.Name] = inbox = new TriggerInbox();
             string name = camera.Name;
-            workers.Add(new CameraWorker(camera, source, queue, inbox, monitor, status, counters, frameRef => outbox.PendingId(name, frameRef), loggers.CreateLogger<CameraWorker>()));
+            workers.Add(new CameraWorker(camera, source, queue, inbox, options, monitor, status, counters, frameRef => outbox.PendingId(name, frameRef), loggers.CreateLogger<CameraWorker>()));
             status.Set(camera.Name, CameraStates.Offline, "starting");
         }
 
@@ -104,7 +105,7 @@ internal sealed class PipelineService(
 
         var inspected = Channel.CreateBounded<Inspection>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
         var deliveries = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
-        var inspection = Loop("inspection", new InspectionWorker(queues, inspector, inspected.Writer, options, monitor, stats, loggers.CreateLogger<InspectionWorker>()).RunAsync);
+        var inspection = inspectionLoop = Loop("inspection", new InspectionWorker(queues, inspector, inspected.Writer, options, monitor, stats, loggers.CreateLogger<InspectionWorker>()).RunAsync);
         var archive = CreateArchive();
         // The HMI's parts exist only when Hmi:Url is set.
         var reviews = services.GetService<ReviewStore>();
@@ -153,8 +154,11 @@ internal sealed class PipelineService(
 
     public ValueTask DisposeAsync()
     {
-        foreach (var source in sources) source.Dispose();
-        model?.Dispose();
+        // A call stuck in native code (what StallExit stops the daemon for) still uses its source or the model: freed
+        // under it, the process could crash on the way out and lose the exit code that says why it stopped.
+        for (int i = 0; i < sources.Count; i++)
+            if (i >= captureTasks.Count || captureTasks[i].IsCompleted) sources[i].Dispose();
+        if (inspectionLoop.IsCompleted) model?.Dispose();
         captureStop.Dispose();
         hardStop.Dispose();
         dispatchStop.Dispose();

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace DefectInspector.Host.Hosting;
 
 /// <summary>
 /// Knows which pipeline stage is inside a blocking call (a camera read, an inference batch) and since when. Waiting
 /// for work is not progress and not a stall; a call that does not return within the stall limit is a stall, and
-/// the watchdog stops pinging so systemd restarts the service.
+/// the watchdog stops pinging so systemd restarts the service; one that outlasts Pipeline:StallExitSeconds stops the
+/// daemon (<see cref="StallExit"/>).
 /// </summary>
-internal sealed class StageMonitor
+internal sealed class StageMonitor(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, long> busySince = new(StringComparer.Ordinal);
     private long completed;
@@ -18,12 +18,9 @@ internal sealed class StageMonitor
 
     public BusyScope Busy(string stage)
     {
-        busySince[stage] = Stopwatch.GetTimestamp();
+        busySince[stage] = time.GetTimestamp();
         return new BusyScope(this, stage);
     }
-
-    /// <summary>How long <paramref name="stage"/> has been inside its current call; null when it is not in one.</summary>
-    public TimeSpan? BusyFor(string stage) => busySince.TryGetValue(stage, out long since) ? Stopwatch.GetElapsedTime(since) : null;
 
     public static string CameraStage(string camera) => $"camera '{camera}'";
 
@@ -33,7 +30,7 @@ internal sealed class StageMonitor
         (string Stage, TimeSpan For)? worst = null;
         foreach (var (stage, since) in busySince)
         {
-            var elapsed = Stopwatch.GetElapsedTime(since);
+            var elapsed = time.GetElapsedTime(since);
             if (elapsed > limit && (worst is null || elapsed > worst.Value.For)) worst = (stage, elapsed);
         }
         return worst;

@@ -107,6 +107,9 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         e.Check(o.SnapshotJpegQuality is >= 1 and <= 100, "Pipeline:SnapshotJpegQuality", o.SnapshotJpegQuality, "1 to 100");
         e.Check(o.StatsIntervalSeconds is >= 0 and <= 86400, "Pipeline:StatsIntervalSeconds", o.StatsIntervalSeconds, "0 (off) to 86400 seconds");
         e.Check(o.StallTimeoutSeconds is >= 1 and <= 3600, "Pipeline:StallTimeoutSeconds", o.StallTimeoutSeconds, "1 to 3600 seconds");
+        e.Check(o.StallExitSeconds == 0 || (o.StallExitSeconds > o.StallTimeoutSeconds && o.StallExitSeconds <= 86400), "Pipeline:StallExitSeconds", o.StallExitSeconds,
+            $"0 (never) or more than Pipeline:StallTimeoutSeconds ({o.StallTimeoutSeconds}), up to 86400 seconds");
+        e.Check(o.CameraBreakSeconds is > 30 and <= 3600, "Pipeline:CameraBreakSeconds", o.CameraBreakSeconds, "31 to 3600 seconds (longer than the 30 s a camera's retries wait at most)");
         e.Check(o.DrainTimeoutSeconds is >= 0 and <= 600, "Pipeline:DrainTimeoutSeconds", o.DrainTimeoutSeconds, "0 to 600 seconds");
         e.Check(o.DeliveryDrainSeconds is >= 0 and <= 600, "Pipeline:DeliveryDrainSeconds", o.DeliveryDrainSeconds, "0 to 600 seconds");
         return e.Result;

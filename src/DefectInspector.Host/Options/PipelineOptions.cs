@@ -25,8 +25,17 @@ public sealed class PipelineOptions
     /// <summary>Seconds between stats messages; 0 = none.</summary>
     public int StatsIntervalSeconds { get; set; } = 30;
 
-    /// <summary>A camera read or an inference batch that takes longer than this counts as stalled: watchdog pings stop.</summary>
+    /// <summary>
+    /// A camera read or an inference batch that takes longer than this counts as stalled: watchdog pings stop, and a
+    /// live camera's read is abandoned and the camera reopened.
+    /// </summary>
     public int StallTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>A call stuck this long (one nothing can cancel, such as inference) stops the daemon with exit code 3; 0 = never.</summary>
+    public int StallExitSeconds { get; set; } = 120;
+
+    /// <summary>How long a camera that keeps failing to open is left alone (its circuit open) before one more attempt.</summary>
+    public int CameraBreakSeconds { get; set; } = 60;
 
     /// <summary>On stop, how long queued frames may take to be decided and stored in the outbox.</summary>
     public int DrainTimeoutSeconds { get; set; } = 20;

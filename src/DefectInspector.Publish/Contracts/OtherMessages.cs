@@ -102,6 +102,9 @@ public static class AlarmCodes
 
     /// <summary>NG and uncertain messages alone exceed the outbox cap: they are kept, new OK verdicts are not stored.</summary>
     public const string OutboxOverCap = "outbox-over-cap";
+
+    /// <summary>A pipeline stage has been stuck in one call for Pipeline:StallExitSeconds: the daemon exits to be restarted.</summary>
+    public const string StageStalled = "stage-stalled";
 }
 
 public static class StationStates

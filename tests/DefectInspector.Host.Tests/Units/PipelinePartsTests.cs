@@ -4,6 +4,7 @@ using DefectInspector.Host.Capture;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
 using DefectInspector.Publish.Contracts;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DefectInspector.Host.Tests.Units;
 
@@ -48,13 +49,14 @@ public sealed class PipelinePartsTests
         Assert.Equal("line-pc_7.local", TopicName.Sanitise("line pc_7.local"));
 
     [Fact]
-    public async Task A_stage_is_stalled_only_while_one_call_has_not_returned_for_longer_than_the_limit()
+    public void A_stage_is_stalled_only_while_one_call_has_not_returned_for_longer_than_the_limit()
     {
-        var monitor = new StageMonitor();
+        var clock = new FakeTimeProvider();
+        var monitor = new StageMonitor(clock);
         Assert.Null(monitor.Stalled(TimeSpan.Zero));
         using (monitor.Busy("camera 'a'"))
         {
-            await Task.Delay(50);
+            clock.Advance(TimeSpan.FromMilliseconds(50));
             Assert.Equal("camera 'a'", monitor.Stalled(TimeSpan.FromMilliseconds(20))?.Stage);
             Assert.Null(monitor.Stalled(TimeSpan.FromSeconds(10)));
         }

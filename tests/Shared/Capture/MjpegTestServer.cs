@@ -32,6 +32,9 @@ public sealed class MjpegTestServer : IDisposable
     /// <summary>Keeps every connection open but sends nothing more, as a camera whose encoder has locked up.</summary>
     public void Hang() => _hung = true;
 
+    /// <summary>Sends frames again, on every connection, as a camera whose encoder came back.</summary>
+    public void Resume() => _hung = false;
+
     /// <summary>Closes every connection and stops listening, as a camera that is switched off.</summary>
     public void Stop()
     {
