@@ -44,7 +44,20 @@ public sealed class TrainEvaluateCliTests : IDisposable
             "--lr", "0.002", "--seed", "5", "--resume", "--target", "0.4");
         Assert.True(recalibrate.ExitCode == 0, recalibrate.ToString());
         Assert.Contains("threshold 0.4000", recalibrate.Stdout);
+
+        // Calibrated and served at output stride 16: the same weights give a heatmap twice as fine.
+        int coarse = RawMapWidth(explain.StdoutLines[0]);
+        var dense = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "3", "--batch-size", "8",
+            "--lr", "0.002", "--seed", "5", "--resume", "--target", "f1", "--output-stride", "16");
+        Assert.True(dense.ExitCode == 0, dense.ToString());
+        var fine = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
+        Assert.True(fine.ExitCode == 0, fine.ToString());
+        Assert.Equal(2 * coarse, RawMapWidth(fine.StdoutLines[0]));
+        var back = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json", "--output-stride", "32");
+        Assert.Equal(coarse, RawMapWidth(back.StdoutLines[0]));
     }
+
+    private static int RawMapWidth(string explainLine) => JsonDocument.Parse(explainLine).RootElement.GetProperty("rawMap").GetProperty("width").GetInt32();
 
     [Fact]
     public void Two_processes_with_the_same_seed_train_the_same_model()

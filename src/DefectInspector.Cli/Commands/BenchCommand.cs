@@ -82,6 +82,9 @@ internal static class BenchCommand
         var request = new ExplainRequest(GoodClass: model.Metadata.GoodClassIndex);
 
         Action forwardOne = () => Forward(network, one);
+        // What the other output stride costs (docs/model-bundle.md, outputStride): the same weights, layer4 (un)dilated.
+        using var otherStride = network.AtOutputStride(network.OutputStride == 32 ? 16 : 32);
+        otherStride.eval();
         var explainers = new List<(string Name, int Iterations, Action Pass)>
         {
             ("cam (layer4)", settings.Iterations, () => Explain(new Cam(), network, one, request)),
@@ -93,6 +96,7 @@ internal static class BenchCommand
             ("gradcam++ (layer3, autograd)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
             ("layercam (layer3, autograd)", settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
             ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
+            ($"cam (layer4) at output stride {otherStride.OutputStride}", settings.Iterations, () => Explain(new Cam(), otherStride, one, request)),
         };
 
         var results = new List<Row>();

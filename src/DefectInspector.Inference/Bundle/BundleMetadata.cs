@@ -34,6 +34,12 @@ public sealed record BundleMetadata
 
     public ExplainerDefaults Explainer { get; init; } = new();
 
+    /// <summary>
+    /// 32: the network as trained; 16: layer4 dilated for a finer CAM (see <see cref="Model.GapResNet.OutputStride"/>).
+    /// The thresholds above were calibrated at this stride.
+    /// </summary>
+    public int OutputStride { get; init; } = 32;
+
     public Provenance Provenance { get; init; } = new();
 
     [JsonIgnore]
@@ -61,6 +67,8 @@ public sealed record BundleMetadata
                 throw new ArgumentException("classes: expected at least 2 distinct, non-empty names");
             if (GoodClass is not null && GoodClassIndex < 0)
                 throw new ArgumentException($"goodClass '{GoodClass}': expected one of the classes {string.Join(", ", Classes)}");
+            if (OutputStride is not (16 or 32))
+                throw new ArgumentException($"outputStride {OutputStride}: expected 16 or 32");
             Preprocessing.Validate();
             Decision.Validate();
             Regions.Validate();

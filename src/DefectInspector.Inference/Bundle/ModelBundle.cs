@@ -27,8 +27,11 @@ public static class ModelBundle
         SafetensorsFile.Write(path, model.state_dict(), new Dictionary<string, string> { [FormatKey] = FormatValue, [MetadataKey] = json });
     }
 
-    /// <summary>Reads a bundle into a new model on <paramref name="device"/>; the caller owns the model.</summary>
-    public static (GapResNet Model, BundleMetadata Metadata, string Sha256) Load(string path, Device? device = null)
+    /// <summary>
+    /// Reads a bundle into a new model on <paramref name="device"/>; the caller owns the model. <paramref name="outputStride"/>
+    /// runs it at another stride than it was calibrated at (to compare strides); the metadata then says so.
+    /// </summary>
+    public static (GapResNet Model, BundleMetadata Metadata, string Sha256) Load(string path, Device? device = null, int? outputStride = null)
     {
         var (tensors, header) = SafetensorsFile.Read(path);
         try
@@ -45,8 +48,9 @@ public static class ModelBundle
             {
                 throw new InvalidDataException($"{path}: bundle metadata is not valid JSON for schema {BundleMetadata.CurrentSchema}: {e.Message}", e);
             }
+            if (outputStride is { } stride) metadata = metadata with { OutputStride = stride };
             metadata.Validate(path);
-            var model = new GapResNet(Architecture.Parse(metadata.Architecture), metadata.Classes.Count);
+            var model = new GapResNet(Architecture.Parse(metadata.Architecture), metadata.Classes.Count, metadata.OutputStride);
             try
             {
                 StateDict.LoadInto(model, tensors, path);

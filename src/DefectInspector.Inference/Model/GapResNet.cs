@@ -10,6 +10,13 @@ namespace DefectInspector.Inference.Model;
 /// Parameter names follow torchvision (conv1, bn1, layer1.0.conv1, ..., fc) so PyTorch state dicts load as they are.
 /// Stages are numbered 1..4 (layer1..layer4); stage 0 is the stem (conv1, bn1, relu, maxpool).
 /// </summary>
+/// <remarks>
+/// <see cref="OutputStride"/> 16 runs layer4 without its stride and with its later 3x3 convs dilated by 2, the same
+/// weights (the "a trous" conversion): the features at even positions are exactly those of output stride 32, the ones
+/// between are computed, not interpolated. CAM then has a 2x finer map (16x16 at 256 px instead of 8x8) for about
+/// 1.6x the forward cost; the pooled features, and so the scores, move slightly, which is why a bundle is calibrated
+/// at the stride it is served with.
+/// </remarks>
 public sealed class GapResNet : Module<Tensor, Tensor>
 {
     public const int LastStage = 4;
@@ -23,12 +30,15 @@ public sealed class GapResNet : Module<Tensor, Tensor>
     private readonly Sequential layer4;
     private readonly Linear fc;
 
-    public GapResNet(Architecture architecture, int numClasses) : base(nameof(GapResNet))
+    public GapResNet(Architecture architecture, int numClasses, int outputStride = 32) : base(nameof(GapResNet))
     {
         if (numClasses < 2)
             throw new ArgumentException($"classes: a classifier needs at least 2 classes, got {numClasses}");
+        if (outputStride is not (16 or 32))
+            throw new ArgumentException($"outputStride {outputStride}: expected 16 or 32");
         Architecture = architecture;
         NumClasses = numClasses;
+        OutputStride = outputStride;
 
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(64);
@@ -37,7 +47,7 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         layer1 = Stage(architecture, ref inChannels, 64, architecture.Blocks[0], 1);
         layer2 = Stage(architecture, ref inChannels, 128, architecture.Blocks[1], 2);
         layer3 = Stage(architecture, ref inChannels, 256, architecture.Blocks[2], 2);
-        layer4 = Stage(architecture, ref inChannels, 512, architecture.Blocks[3], 2);
+        layer4 = Stage(architecture, ref inChannels, 512, architecture.Blocks[3], outputStride == 32 ? 2 : 1, dilated: outputStride == 16);
         fc = Linear(inChannels, numClasses);
         RegisterComponents();
     }
@@ -45,6 +55,9 @@ public sealed class GapResNet : Module<Tensor, Tensor>
     public Architecture Architecture { get; }
 
     public int NumClasses { get; }
+
+    /// <summary>Input pixels per last-stage feature: 32 (the trained network as is) or 16 (layer4 dilated).</summary>
+    public int OutputStride { get; }
 
     /// <summary>The head's weights, [classes, C]: CAM's w^c.</summary>
     public Tensor ClassWeights => fc.weight!;
@@ -95,6 +108,16 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         return fc.call(features.mean([2L, 3L])).MoveToOuterDisposeScope();
     }
 
+    /// <summary>A new network with these weights (copied, on their device) run at <paramref name="outputStride"/>; the caller owns it.</summary>
+    public GapResNet AtOutputStride(int outputStride)
+    {
+        var copy = new GapResNet(Architecture, NumClasses, outputStride);
+        copy.to(fc.weight!.device);
+        copy.load_state_dict(state_dict());
+        copy.train(training);
+        return copy;
+    }
+
     /// <summary>The trunk's modules (stem and stages), e.g. to freeze them while fine-tuning.</summary>
     public IEnumerable<Module> TrunkStages(int upToStage)
     {
@@ -104,14 +127,21 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         for (int i = 0; i < Math.Min(upToStage, LastStage); i++) yield return stages[i];
     }
 
-    private static Sequential Stage(Architecture architecture, ref long inChannels, long channels, int blocks, long stride)
+    /// <summary>
+    /// One stage; <paramref name="dilated"/> = the stage's stride of 2 taken out: every 3x3 conv that followed the strided
+    /// one works on a grid twice as fine, so it is dilated by 2 to see the same neighbours.
+    /// </summary>
+    private static Sequential Stage(Architecture architecture, ref long inChannels, long channels, int blocks, long stride, bool dilated = false)
     {
         var modules = new List<(string, Module<Tensor, Tensor>)>();
         for (int i = 0; i < blocks; i++)
         {
             long s = i == 0 ? stride : 1;
-            modules.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                architecture.Bottleneck ? new Bottleneck(inChannels, channels, s) : new BasicBlock(inChannels, channels, s)));
+            long after = dilated ? 2 : 1;
+            Module<Tensor, Tensor> block = architecture.Bottleneck
+                ? new Bottleneck(inChannels, channels, s, dilation: i == 0 ? 1 : after)
+                : new BasicBlock(inChannels, channels, s, (i == 0 ? 1 : after, after));
+            modules.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), block));
             inChannels = channels * (architecture.Bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion);
         }
         return Sequential(modules);

@@ -36,9 +36,10 @@ public sealed class InspectionModel : IDisposable
         return new InspectionModel(network, metadata, device, identity);
     }
 
-    public static InspectionModel FromBundle(string path, Device device)
+    /// <summary>A bundle; <paramref name="outputStride"/> overrides the stride it is served at (see <see cref="BundleMetadata.OutputStride"/>).</summary>
+    public static InspectionModel FromBundle(string path, Device device, int? outputStride = null)
     {
-        var (network, metadata, sha) = ModelBundle.Load(path, device);
+        var (network, metadata, sha) = ModelBundle.Load(path, device, outputStride);
         return new InspectionModel(network, metadata, device, sha);
     }
 

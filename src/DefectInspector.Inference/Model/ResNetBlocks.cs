@@ -5,7 +5,10 @@ using static TorchSharp.torch.nn;
 
 namespace DefectInspector.Inference.Model;
 
-/// <summary>torchvision's BasicBlock (ResNet-18/34): two 3x3 convs and an identity or 1x1 projection.</summary>
+/// <summary>
+/// torchvision's BasicBlock (ResNet-18/34): two 3x3 convs and an identity or 1x1 projection. <paramref name="dilation"/>
+/// (conv1, conv2) serves a stage run without its stride (see <see cref="GapResNet.OutputStride"/>); the weights are the same.
+/// </summary>
 internal sealed class BasicBlock : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
@@ -16,11 +19,12 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
 
     public const int Expansion = 1;
 
-    public BasicBlock(long inChannels, long channels, long stride) : base(nameof(BasicBlock))
+    public BasicBlock(long inChannels, long channels, long stride, (long First, long Second) dilation = default) : base(nameof(BasicBlock))
     {
-        conv1 = Conv2d(inChannels, channels, 3, stride: stride, padding: 1, bias: false);
+        var (d1, d2) = dilation == default ? (1L, 1L) : dilation;
+        conv1 = Conv2d(inChannels, channels, 3, stride: stride, padding: d1, dilation: d1, bias: false);
         bn1 = BatchNorm2d(channels);
-        conv2 = Conv2d(channels, channels, 3, padding: 1, bias: false);
+        conv2 = Conv2d(channels, channels, 3, padding: d2, dilation: d2, bias: false);
         bn2 = BatchNorm2d(channels);
         downsample = Projection.IfNeeded(inChannels, channels * Expansion, stride);
         RegisterComponents();
@@ -36,7 +40,7 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
     }
 }
 
-/// <summary>torchvision's Bottleneck (ResNet-50): 1x1 reduce, 3x3 (carrying the stride), 1x1 expand.</summary>
+/// <summary>torchvision's Bottleneck (ResNet-50): 1x1 reduce, 3x3 (carrying the stride, or <paramref name="dilation"/>), 1x1 expand.</summary>
 internal sealed class Bottleneck : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
@@ -49,11 +53,11 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
 
     public const int Expansion = 4;
 
-    public Bottleneck(long inChannels, long channels, long stride) : base(nameof(Bottleneck))
+    public Bottleneck(long inChannels, long channels, long stride, long dilation = 1) : base(nameof(Bottleneck))
     {
         conv1 = Conv2d(inChannels, channels, 1, bias: false);
         bn1 = BatchNorm2d(channels);
-        conv2 = Conv2d(channels, channels, 3, stride: stride, padding: 1, bias: false);
+        conv2 = Conv2d(channels, channels, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
         bn2 = BatchNorm2d(channels);
         conv3 = Conv2d(channels, channels * Expansion, 1, bias: false);
         bn3 = BatchNorm2d(channels * Expansion);

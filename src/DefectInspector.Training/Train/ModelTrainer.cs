@@ -33,8 +33,9 @@ public static class ModelTrainer
             GoodClass = LabelledImage.GoodKind,
             Preprocessing = trained.Preprocessing,
             Explainer = new ExplainerDefaults(options.Method, options.Layer),
+            OutputStride = options.OutputStride,
         };
-        using var model = InspectionModel.FromNetwork(trained.Network, draft, Inference.Model.TorchDevice.Resolve(options.Device), "in training");
+        using var model = InspectionModel.FromNetwork(AtStride(trained.Network, options.OutputStride), draft, Inference.Model.TorchDevice.Resolve(options.Device), "in training");
 
         progress.Phase("calibrating on validation images");
         var method = CamMethods.Create(options.Method);
@@ -68,5 +69,12 @@ public static class ModelTrainer
         };
         ModelBundle.Save(bundlePath, model.Network, metadata);
         return new TrainingSummary(bundlePath, trained.BestEpoch, auroc, decision, regions, trained.History);
+    }
+
+    /// <summary>The trained network as served at <paramref name="outputStride"/>: the same weights, layer4 dilated for 16.</summary>
+    private static GapResNet AtStride(GapResNet trained, int outputStride)
+    {
+        if (trained.OutputStride == outputStride) return trained;
+        using (trained) return trained.AtOutputStride(outputStride);
     }
 }
