@@ -58,6 +58,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.True(exit == 0, output);
         Assert.Contains("configuration is valid: 1 camera(s) (virtual=virtual)", output);
         Assert.Contains("embedded on 127.0.0.1:1883", output);
+        Assert.Contains("HMI http://127.0.0.1:8090/hmi/ (no login: loopback only)", output);
 
         string file = Path.Combine(dir, "station.json");
         File.WriteAllText(file, """

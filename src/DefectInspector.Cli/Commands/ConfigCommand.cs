@@ -33,9 +33,12 @@ internal static class ConfigCommand
             var mqtt = services.GetRequiredService<IOptions<MqttOptions>>().Value;
             var cameras = services.GetRequiredService<IOptions<CamerasOptions>>().Value.Cameras;
             var model = services.GetRequiredService<IOptions<ModelOptions>>().Value;
+            var hmi = services.GetRequiredService<IOptions<HmiOptions>>().Value;
             output.WriteLine($"configuration is valid: {cameras.Count} camera(s) ({string.Join(", ", cameras.Select(c => $"{c.Name}={c.Source}"))}), " +
                 $"broker {(mqtt.UsesEmbeddedBroker ? $"embedded on {mqtt.EmbeddedBindAddress}:{mqtt.Port}" : $"{mqtt.Host}:{mqtt.Port}")}, " +
-                $"model {(model.Path.Length == 0 ? "built-in demo" : model.Path)}, state in {services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolvedPath}");
+                $"model {(model.Path.Length == 0 ? "built-in demo" : model.Path)}, " +
+                $"HMI {(hmi.Enabled ? $"{hmi.Url.TrimEnd('/')}/hmi/ ({(hmi.LoginRequired ? $"login, {hmi.Users.Count} user(s)" : "no login: loopback only")})" : "off")}, " +
+                $"state in {services.GetRequiredService<IOptions<StorageOptions>>().Value.ResolvedPath}");
             return 0;
         });
         return new Command("config", "Configuration tools.") { validate };
