@@ -33,6 +33,12 @@ internal static class HmiAccess
         var services = builder.Services;
         var raw = new HmiOptions();
         builder.Configuration.GetSection(HmiOptions.Section).Bind(raw);
+        // Session cookies stay valid across a daemon restart: the keys that sign them live in the state folder (never in
+        // a home directory, which a service may not have). They are stored unencrypted, protected by that folder's
+        // permissions (docs/hmi.md), so data protection's warning saying so at every new key is only noise in the journal.
+        string keys = Path.Combine(new StorageOptions { Path = builder.Configuration["Storage:Path"] ?? "" }.ResolvedPath, "hmi-keys");
+        services.AddDataProtection().SetApplicationName("defect-inspector").PersistKeysToFileSystem(new DirectoryInfo(keys));
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         // Login or not is decided from the raw settings, as the scheme must be chosen while services are registered;
         // they are validated at start, before any request.
         if (raw.LoginRequired)
@@ -50,9 +56,6 @@ internal static class HmiAccess
                 o.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden);
             });
-            // Session cookies stay valid across a daemon restart: the keys that sign them live in the state folder.
-            string keys = Path.Combine(new StorageOptions { Path = builder.Configuration["Storage:Path"] ?? "" }.ResolvedPath, "hmi-keys");
-            services.AddDataProtection().SetApplicationName("defect-inspector").PersistKeysToFileSystem(new DirectoryInfo(keys));
         }
         else
         {
