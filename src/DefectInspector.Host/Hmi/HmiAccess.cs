@@ -6,9 +6,10 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,19 +32,11 @@ internal static class HmiAccess
     public static void Add(WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var raw = new HmiOptions();
-        builder.Configuration.GetSection(HmiOptions.Section).Bind(raw);
-        // Session cookies stay valid across a daemon restart: the keys that sign them live in the state folder (never in
-        // a home directory, which a service may not have). They are stored unencrypted, protected by that folder's
-        // permissions (docs/hmi.md), so data protection's warning saying so at every new key is only noise in the journal.
-        string keys = Path.Combine(new StorageOptions { Path = builder.Configuration["Storage:Path"] ?? "" }.ResolvedPath, "hmi-keys");
-        services.AddDataProtection().SetApplicationName("defect-inspector").PersistKeysToFileSystem(new DirectoryInfo(keys));
-        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
-        // Login or not is decided from the raw settings, as the scheme must be chosen while services are registered;
-        // they are validated at start, before any request.
-        if (raw.LoginRequired)
-        {
-            services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
+        // Both schemes are registered; the validated Hmi options choose the default and the session length when
+        // authentication first needs them (after the start-up checks), so a bad value is reported as such, not thrown
+        // while the host is built.
+        services.AddAuthentication()
+            .AddCookie(o =>
             {
                 o.Cookie.Name = "defect-inspector-hmi";
                 o.Cookie.HttpOnly = true;
@@ -51,16 +44,23 @@ internal static class HmiAccess
                 // the browser asking first) keep other sites from acting with an operator's session.
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                o.ExpireTimeSpan = TimeSpan.FromHours(Math.Clamp(raw.SessionHours, 1, 168));
                 o.SlidingExpiration = true;
                 o.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden);
-            });
-        }
-        else
-        {
-            services.AddAuthentication(LocalScheme).AddScheme<AuthenticationSchemeOptions, LocalOperator>(LocalScheme, null);
-        }
+            })
+            .AddScheme<AuthenticationSchemeOptions, LocalOperator>(LocalScheme, null);
+        services.AddOptions<AuthenticationOptions>().Configure<IOptions<HmiOptions>>((o, hmi) =>
+            o.DefaultScheme = hmi.Value.LoginRequired ? CookieAuthenticationDefaults.AuthenticationScheme : LocalScheme);
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme).Configure<IOptions<HmiOptions>>((o, hmi) =>
+            o.ExpireTimeSpan = TimeSpan.FromHours(hmi.Value.SessionHours));
+
+        // Session cookies stay valid across a daemon restart: the keys that sign them live in the state folder (never in
+        // a home directory, which a service may not have). They are stored unencrypted, protected by that folder's
+        // permissions (docs/hmi.md), so data protection's warning saying so at every new key is only noise in the journal.
+        services.AddDataProtection().SetApplicationName("defect-inspector");
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<StorageOptions>, ILoggerFactory>((o, storage, loggers) =>
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(storage.Value.ResolvedPath, "hmi-keys")), loggers));
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         services.AddAuthorizationBuilder()
             .AddPolicy(OperatorPolicy, p => p.RequireRole(HmiRoles.Operator, HmiRoles.Engineer))
             .AddPolicy(EngineerPolicy, p => p.RequireRole(HmiRoles.Engineer));
