@@ -145,9 +145,9 @@ internal sealed class HmiEndpoints(
             return Results.BadRequest(new ErrorView($"comment: expected at most 500 characters, got {comment.Length}"));
         try
         {
-            var record = reviews.Decide(id, disposition, comment, user.Identity?.Name ?? HmiAccess.LocalUser);
-            logger.LogInformation("Part {VerdictId} reviewed: {Disposition} by {User}", id, disposition, record.User);
-            return Results.Ok(PartView.From(reviews.Find(id)!));
+            var decided = reviews.Decide(id, disposition, comment, user.Identity?.Name ?? HmiAccess.LocalUser);
+            logger.LogInformation("Part {VerdictId} reviewed: {Disposition} by {User}", id, disposition, decided.Review!.User);
+            return Results.Ok(PartView.From(decided));
         }
         catch (ReviewRefusedException e)
         {

@@ -1,5 +1,4 @@
 using DefectInspector.Host.Hosting;
-using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
@@ -14,7 +13,7 @@ namespace DefectInspector.Host.Hmi;
 /// after a restart like verdicts), the part's files into the feedback folder, then marks it exported. Decisions left
 /// unexported by a crash are taken at the next start; a message stored twice carries the same review id.
 /// </summary>
-internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, FeedbackFolder feedback, Topics topics, StationIdentity station, ILogger<ReviewExporter> logger)
+internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, FeedbackFolder feedback, Topics topics, ILogger<ReviewExporter> logger)
     : BackgroundService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
@@ -51,35 +50,14 @@ internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, Fee
     private bool Export(StoredPart part)
     {
         var review = part.Review!;
-        outbox.Append([OutgoingMessages.Review(topics, ToMessage(part, review))], OutboxPriority.Critical);
+        var message = ReviewMessage.Of(part.Verdict, review.Id, review.Disposition, review.Label, review.Comment, review.User, review.ReviewedAt);
+        outbox.Append([OutgoingMessages.Review(topics, message)], OutboxPriority.Critical);
         var (image, overlay) = feedback.Store(part, review.Label);
         store.Exported(review.Id, review.PartId, image, overlay);
         logger.LogInformation("Review {ReviewId} of part {VerdictId} ({Camera}, {FrameRef}): {Disposition} by {User}, stored as {Label} in {Feedback}",
             review.Id, review.PartId, part.Verdict.Camera, part.Verdict.FrameRef, review.Disposition, review.User, review.Label, feedback.Root);
         return true;
     }
-
-    private ReviewMessage ToMessage(StoredPart part, ReviewRecord review) => new()
-    {
-        Id = review.Id,
-        VerdictId = part.Verdict.Id,
-        Site = station.Site,
-        Line = station.Line,
-        Station = station.Station,
-        Camera = part.Verdict.Camera,
-        PartId = part.Verdict.PartId,
-        FrameRef = part.Verdict.FrameRef,
-        Verdict = part.Verdict.Verdict,
-        DefectScore = part.Verdict.DefectScore,
-        PredictedClass = part.Verdict.PredictedClass,
-        Disposition = review.Disposition,
-        Label = review.Label,
-        Comment = review.Comment,
-        Operator = review.User,
-        DecidedAt = part.Verdict.DecidedAt,
-        ReviewedAt = review.ReviewedAt,
-        Model = part.Verdict.Model,
-    };
 
     private void OnChanged(ReviewChange change)
     {

@@ -154,13 +154,13 @@ internal sealed class ReviewStore : IDisposable
     }
 
     /// <summary>
-    /// Records a decision with its audit line in one transaction. Throws <see cref="ReviewRefusedException"/> when the
-    /// part is unknown, was reviewed already (saying by whom) or left the queue.
+    /// Records a decision with its audit line in one transaction and returns the part as it now stands. Throws
+    /// <see cref="ReviewRefusedException"/> when the part is unknown, was reviewed already (saying by whom) or left the queue.
     /// </summary>
-    public ReviewRecord Decide(string partId, string disposition, string? comment, string user)
+    public StoredPart Decide(string partId, string disposition, string? comment, string user)
     {
         var now = time.GetUtcNow();
-        ReviewRecord record;
+        StoredPart decided;
         lock (gate)
         {
             var part = Parts("WHERE p.id = $id", [("$id", partId)]).SingleOrDefault()
@@ -169,7 +169,7 @@ internal sealed class ReviewStore : IDisposable
                 throw new ReviewRefusedException($"part {partId} was reviewed already: {earlier.Disposition} by {earlier.User} at {earlier.ReviewedAt:yyyy-MM-dd HH:mm:ss}Z");
             if (part.State == PartStates.Expired)
                 throw new ReviewRefusedException($"part {partId} left the review queue unreviewed (the queue holds Hmi:MaxQueuedParts parts)");
-            record = new ReviewRecord(Guid.CreateVersion7(now).ToString(), partId, disposition, LabelFor(part, disposition), comment, user, now, Exported: false);
+            var record = new ReviewRecord(Guid.CreateVersion7(now).ToString(), partId, disposition, LabelFor(part, disposition), comment, user, now, Exported: false);
             Run("BEGIN IMMEDIATE");
             try
             {
@@ -185,9 +185,10 @@ internal sealed class ReviewStore : IDisposable
                 throw;
             }
             queued--;
+            decided = part with { State = PartStates.Reviewed, Review = record };
         }
         Changed?.Invoke(new ReviewChange(ReviewChange.Reviewed, partId));
-        return record;
+        return decided;
     }
 
     /// <summary>Decisions not yet in the outbox and the feedback folder, oldest first.</summary>

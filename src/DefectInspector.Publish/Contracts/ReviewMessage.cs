@@ -48,6 +48,30 @@ public sealed record ReviewMessage
     public required DateTimeOffset ReviewedAt { get; init; }
 
     public required ModelReference Model { get; init; }
+
+    /// <summary>The review <paramref name="id"/> of <paramref name="verdict"/>: the part's identity and findings as the verdict gave them.</summary>
+    public static ReviewMessage Of(VerdictMessage verdict, string id, string disposition, string label, string? comment, string reviewer, DateTimeOffset reviewedAt) => new()
+    {
+        Schema = verdict.Schema,
+        Id = id,
+        VerdictId = verdict.Id,
+        Site = verdict.Site,
+        Line = verdict.Line,
+        Station = verdict.Station,
+        Camera = verdict.Camera,
+        PartId = verdict.PartId,
+        FrameRef = verdict.FrameRef,
+        Verdict = verdict.Verdict,
+        DefectScore = verdict.DefectScore,
+        PredictedClass = verdict.PredictedClass,
+        Disposition = disposition,
+        Label = label,
+        Comment = comment,
+        Operator = reviewer,
+        DecidedAt = verdict.DecidedAt,
+        ReviewedAt = reviewedAt,
+        Model = verdict.Model,
+    };
 }
 
 /// <summary>What an operator can decide about a flagged part.</summary>

@@ -45,8 +45,8 @@ public sealed class HmiUnitTests : IDisposable
         store.Add(rejected);
         store.Add(confirmed);
 
-        var falseReject = store.Decide(rejected.Verdict.Id, Dispositions.FalseReject, "dust", "anna");
-        var defect = store.Decide(confirmed.Verdict.Id, Dispositions.Confirmed, null, "erik");
+        var falseReject = store.Decide(rejected.Verdict.Id, Dispositions.FalseReject, "dust", "anna").Review!;
+        var defect = store.Decide(confirmed.Verdict.Id, Dispositions.Confirmed, null, "erik").Review!;
 
         Assert.Equal("good", falseReject.Label);
         Assert.Equal("blowhole", defect.Label);

@@ -73,29 +73,6 @@ public static class Samples
 
     public static TriggerCommand Trigger() => new("P-0001");
 
-    public static ReviewMessage Review()
-    {
-        var verdict = Verdict();
-        return new ReviewMessage
-        {
-            Id = "019ac7d5-0000-7000-8000-000000000001",
-            VerdictId = verdict.Id,
-            Site = verdict.Site,
-            Line = verdict.Line,
-            Station = verdict.Station,
-            Camera = verdict.Camera,
-            PartId = verdict.PartId,
-            FrameRef = verdict.FrameRef,
-            Verdict = "ng",
-            DefectScore = 0.93,
-            PredictedClass = "crack",
-            Disposition = Dispositions.FalseReject,
-            Label = "good",
-            Comment = "dust on the lens",
-            Operator = "anna",
-            DecidedAt = verdict.DecidedAt,
-            ReviewedAt = verdict.DecidedAt.AddMinutes(3),
-            Model = Model,
-        };
-    }
+    public static ReviewMessage Review() =>
+        ReviewMessage.Of(Verdict(), "019ac7d5-0000-7000-8000-000000000001", Dispositions.FalseReject, "good", "dust on the lens", "anna", Captured.AddMinutes(3));
 }
