@@ -45,16 +45,41 @@ public sealed class TrainEvaluateCliTests : IDisposable
         Assert.True(recalibrate.ExitCode == 0, recalibrate.ToString());
         Assert.Contains("threshold 0.4000", recalibrate.Stdout);
 
-        // Calibrated and served at output stride 16: the same weights give a heatmap twice as fine.
-        int coarse = RawMapWidth(explain.StdoutLines[0]);
-        var dense = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "3", "--batch-size", "8",
-            "--lr", "0.002", "--seed", "5", "--resume", "--target", "f1", "--output-stride", "16");
-        Assert.True(dense.ExitCode == 0, dense.ToString());
-        var fine = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
-        Assert.True(fine.ExitCode == 0, fine.ToString());
-        Assert.Equal(2 * coarse, RawMapWidth(fine.StdoutLines[0]));
-        var back = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json", "--output-stride", "32");
-        Assert.Equal(coarse, RawMapWidth(back.StdoutLines[0]));
+        // Calibrated by default at output stride 16, with 4 mirrored views and margin maps; a finished run resumed at
+        // stride 32 gives the same weights a heatmap half as fine, and explain can serve them at 16 again.
+        using (var header = BundleHeader(bundle))
+        {
+            Assert.Equal(16, header.RootElement.GetProperty("outputStride").GetInt32());
+            Assert.Equal(4, header.RootElement.GetProperty("views").GetInt32());
+            Assert.Equal("Margin", header.RootElement.GetProperty("explainer").GetProperty("score").GetString());
+        }
+        int fine = RawMapWidth(explain.StdoutLines[0]);
+        var coarse = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "3", "--batch-size", "8",
+            "--lr", "0.002", "--seed", "5", "--resume", "--target", "f1", "--output-stride", "32", "--views", "1", "--map-score", "logit");
+        Assert.True(coarse.ExitCode == 0, coarse.ToString());
+        using (var header = BundleHeader(bundle))
+        {
+            Assert.Equal(1, header.RootElement.GetProperty("views").GetInt32());
+            Assert.Equal("Logit", header.RootElement.GetProperty("explainer").GetProperty("score").GetString());
+        }
+        var coarseMaps = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
+        Assert.True(coarseMaps.ExitCode == 0, coarseMaps.ToString());
+        Assert.Equal(fine, 2 * RawMapWidth(coarseMaps.StdoutLines[0]));
+        var back = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json", "--output-stride", "16", "--views", "4", "--map-score", "margin");
+        Assert.True(back.ExitCode == 0, back.ToString());
+        Assert.Equal(fine, RawMapWidth(back.StdoutLines[0]));
+        var badViews = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--views", "3");
+        Assert.True(badViews.ExitCode == 2, badViews.ToString());
+        Assert.Contains("--views 3", badViews.Stderr);
+    }
+
+    /// <summary>The bundle's metadata JSON, read from the safetensors header by hand.</summary>
+    private static JsonDocument BundleHeader(string bundle)
+    {
+        var bytes = File.ReadAllBytes(bundle);
+        long length = BitConverter.ToInt64(bytes, 0);
+        using var header = JsonDocument.Parse(bytes.AsMemory(8, (int)length));
+        return JsonDocument.Parse(header.RootElement.GetProperty("__metadata__").GetProperty("defect_inspector").GetString()!);
     }
 
     private static int RawMapWidth(string explainLine) => JsonDocument.Parse(explainLine).RootElement.GetProperty("rawMap").GetProperty("width").GetInt32();
@@ -100,6 +125,12 @@ public sealed class TrainEvaluateCliTests : IDisposable
         var result = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--target", "escape=2");
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("escape", result.Stderr);
+        var views = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--views", "3");
+        Assert.True(views.ExitCode == 2, views.ToString());
+        Assert.Contains("--views 3", views.Stderr);
+        var score = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--map-score", "gradient");
+        Assert.True(score.ExitCode == 2, score.ToString());
+        Assert.Contains("--map-score 'gradient'", score.Stderr);
     }
 
     private string MakeImageFolder(string name, int perClass)

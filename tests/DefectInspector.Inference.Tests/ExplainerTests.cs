@@ -117,8 +117,10 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         AssertClose(expected, raw.Values, 1e-5);
     }
 
-    [Fact]
-    public void Scorecam_matches_an_unbatched_channel_by_channel_computation()
+    [Theory]
+    [InlineData(MapScore.Logit)]
+    [InlineData(MapScore.Margin)]
+    public void Scorecam_matches_an_unbatched_channel_by_channel_computation(MapScore score)
     {
         using var scope = NewDisposeScope();
         var input = TestModels.Input(seed: 8, n: 1, size: 64);
@@ -132,7 +134,9 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
                 using var s = NewDisposeScope();
                 var up = nn.functional.interpolate(a[k].unsqueeze(0).unsqueeze(0), [64L, 64L], mode: InterpolationMode.Bilinear, align_corners: true);
                 var mask = (up - up.min()) / (up.max() - up.min() + 1e-8);
-                scores[k] = model.call(input * mask)[0, 1].item<float>();
+                var logits = model.call(input * mask);
+                // The margin scores a masked input by the target's logit less the good class's.
+                scores[k] = (score == MapScore.Margin ? logits[0, 1] - logits[0, 0] : logits[0, 1]).item<float>();
             }
         }
         double max = scores.Max();
@@ -140,7 +144,7 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         double sum = exp.Sum();
         var expected = HandMap(a.unsqueeze(0), (k, _) => exp[k] / sum);
 
-        var raw = new ScoreCam { PerturbationBatchSize = 48 }.Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0].Raw;
+        var raw = new ScoreCam { PerturbationBatchSize = 48 }.Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: score)).Heatmaps[0].Raw;
         AssertClose(expected, raw.Values, 1e-4);
     }
 
@@ -208,6 +212,96 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         Assert.InRange(heatmap.Normalised.Values.Min(), 0f, 1e-6f);
         // The eps in the min-max keeps a flat map finite; it shaves a little off the peak of small-valued maps.
         Assert.InRange(heatmap.Normalised.Values.Max(), 1f - 1e-3f, 1f);
+    }
+
+    [Fact]
+    public void Margin_cam_is_the_target_map_less_the_good_map_and_its_mean_is_the_logit_margin()
+    {
+        using var scope = NewDisposeScope();
+        using var kinds = TestModels.Random(Architecture.ResNet18, classes: 4, seed: 21);
+        var input = TestModels.Input(seed: 22, n: 2, size: 96);
+        var margin = new Cam().Explain(kinds, input, new ExplainRequest(GoodClass: 0, Score: MapScore.Margin));
+        for (int i = 0; i < 2; i++)
+        {
+            int target = margin.Heatmaps[i].TargetClass;
+            Assert.NotEqual(0, target);
+            var own = new Cam().Explain(kinds, input[i].unsqueeze(0), new ExplainRequest(TargetClass: target)).Heatmaps[0].Raw.Values;
+            var good = new Cam().Explain(kinds, input[i].unsqueeze(0), new ExplainRequest(TargetClass: 0)).Heatmaps[0].Raw.Values;
+            AssertClose(own.Zip(good, (a, b) => (double)a - b).ToArray(), margin.Heatmaps[i].Raw.Values, 1e-4);
+            float bias = kinds.ClassBias[target].item<float>() - kinds.ClassBias[0].item<float>();
+            Assert.Equal(margin.Logits[i][target] - margin.Logits[i][0], margin.Heatmaps[i].Raw.Values.Average() + bias, 4);
+        }
+
+        // Explaining the good class itself, or a model without one, falls back to the logit.
+        var goodItself = new Cam().Explain(kinds, input, new ExplainRequest(TargetClass: 0, GoodClass: 0, Score: MapScore.Margin));
+        var goodLogit = new Cam().Explain(kinds, input, new ExplainRequest(TargetClass: 0));
+        AssertClose(goodLogit.Heatmaps[0].Raw.Values.Select(v => (double)v).ToArray(), goodItself.Heatmaps[0].Raw.Values, 1e-6);
+    }
+
+    [Theory]
+    [InlineData("gradcam")]
+    [InlineData("gradcam++")]
+    [InlineData("layercam")]
+    public void Margin_gradients_in_closed_form_equal_autograd(string method)
+    {
+        using var scope = NewDisposeScope();
+        using var kinds = TestModels.Random(Architecture.ResNet18, classes: 3, seed: 23);
+        var input = TestModels.Input(seed: 24, n: 2, size: 96);
+        var request = new ExplainRequest(GoodClass: 1, Score: MapScore.Margin);
+        var closed = CamMethods.Create(method, closedFormGradients: true).Explain(kinds, input, request);
+        var autograd = CamMethods.Create(method, closedFormGradients: false).Explain(kinds, input, request);
+        var logit = CamMethods.Create(method).Explain(kinds, input, request with { Score = MapScore.Logit });
+        for (int i = 0; i < 2; i++)
+        {
+            AssertClose(closed.Heatmaps[i].Raw.Values.Select(v => (double)v).ToArray(), autograd.Heatmaps[i].Raw.Values, 1e-5);
+            Assert.True(closed.Heatmaps[i].Raw.Values.Zip(logit.Heatmaps[i].Raw.Values).Any(p => Math.Abs(p.First - p.Second) > 1e-3),
+                $"{method}: the margin map should differ from the logit map");
+        }
+    }
+
+    [Theory]
+    [InlineData("cam", 4)]
+    [InlineData("cam", 2)]
+    [InlineData("gradcam++", 4)]
+    [InlineData("layercam", 4)]
+    public void Mirrored_views_average_the_logits_and_the_maps_mirrored_back(string method, int views)
+    {
+        using var scope = NewDisposeScope();
+        using var kinds = TestModels.Random(Architecture.ResNet18, classes: 3, seed: 26);
+        // Non-square and asymmetric, so a map that is not mirrored back (or mirrored on the wrong axis) cannot match.
+        manual_seed(27);
+        var input = randn(2, 3, 96, 64);
+        var request = new ExplainRequest(GoodClass: 0, Score: MapScore.Margin, Views: views);
+        var merged = CamMethods.Create(method).Explain(kinds, input, request);
+
+        long[][] flips = [[], [3], [2], [2, 3]];
+        for (int i = 0; i < 2; i++)
+        {
+            var image = input[i].unsqueeze(0);
+            var logits = new double[3];
+            foreach (var f in flips.Take(views))
+            {
+                var view = f.Length == 0 ? image : image.flip(f);
+                var one = CamMethods.Create(method).Explain(kinds, view, request with { Views = 1 });
+                for (int c = 0; c < 3; c++) logits[c] += one.Logits[0][c] / views;
+            }
+            Assert.Equal(logits.Select(v => (float)v), merged.Logits[i], (a, b) => Math.Abs(a - b) < 1e-4);
+            int target = merged.Heatmaps[i].TargetClass;
+
+            var expected = new double[merged.Heatmaps[i].Raw.Values.Length];
+            foreach (var f in flips.Take(views))
+            {
+                var view = f.Length == 0 ? image : image.flip(f);
+                var raw = CamMethods.Create(method).Explain(kinds, view, request with { Views = 1, TargetClass = target }).Heatmaps[0].Raw;
+                using var map = tensor(raw.Values, [raw.Height, raw.Width]);
+                var back = f.Length == 0 ? map : map.flip(f.Select(d => d - 2).ToArray());
+                var values = back.contiguous().data<float>().ToArray();
+                for (int p = 0; p < values.Length; p++) expected[p] += values[p] / views;
+            }
+            AssertClose(expected, merged.Heatmaps[i].Raw.Values, 1e-4);
+            Assert.Equal((64, 96), (merged.Heatmaps[i].Normalised.Width, merged.Heatmaps[i].Normalised.Height));
+        }
+        Assert.Contains("views 3", Assert.Throws<ArgumentException>(() => new Cam().Explain(kinds, input, request with { Views = 3 })).Message);
     }
 
     [Fact]

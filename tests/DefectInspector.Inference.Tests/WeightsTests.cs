@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 using DefectInspector.Inference.Weights;
 using TorchSharp;
@@ -102,7 +103,8 @@ public sealed class WeightsTests : IDisposable
             Preprocessing = Core.Imaging.Preprocessing.ImageNet(320, 256),
             Decision = new Core.Decision.DecisionThresholds(0.3f, 0.05f),
             Regions = new RegionSettings(ThresholdMode.Absolute, 2.5f, 30, 4),
-            Explainer = new ExplainerDefaults("gradcam++", "layer4"),
+            Explainer = new ExplainerDefaults("gradcam++", "layer4", MapScore.Margin),
+            Views = 2,
             Provenance = new Provenance { Seed = 42, DatasetFingerprint = "abc", ValidationMetrics = new Dictionary<string, double> { ["auroc"] = 0.99 } },
         };
         string path = Path.Combine(dir, "tiles" + ModelBundle.Extension);
@@ -115,6 +117,8 @@ public sealed class WeightsTests : IDisposable
         Assert.Equal(metadata.Regions, m.Regions);
         Assert.Equal(metadata.Decision, m.Decision);
         Assert.Equal(metadata.Explainer, m.Explainer);
+        Assert.Equal(2, m.Views);
+        Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Margin, 2), served.Request());
         Assert.Equal(0.99, m.Provenance.ValidationMetrics["auroc"]);
         Assert.Equal(64, served.Sha256.Length);
         var x = TestModels.Input(seed: 3, n: 1, size: 64);
@@ -143,6 +147,21 @@ public sealed class WeightsTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => InspectionModel.FromBundle(bad, CPU));
         Assert.Contains(bad, error.Message);
         Assert.Contains("'resnet19'", error.Message);
+
+        // A bundle from before views and map scores serves one view of the logit; an impossible view count is named.
+        const string Older = """{"schema":1,"name":"x","architecture":"resnet18","classes":["good","defect"],"goodClass":"good","preprocessing":{"width":224,"height":224,"channelOrder":"Rgb","mean":[0,0,0],"std":[1,1,1]},"explainer":{"method":"cam","layer":"layer4"}}""";
+        string older = Path.Combine(dir, "older.dimodel");
+        SafetensorsFile.Write(older, source.state_dict(), new Dictionary<string, string> { [ModelBundle.FormatKey] = ModelBundle.FormatValue, [ModelBundle.MetadataKey] = Older });
+        using (var served = InspectionModel.FromBundle(older, CPU))
+            Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Logit, 1), served.Request());
+        using (var overridden = InspectionModel.FromBundle(older, CPU, new ServingOverrides(Views: 4, Score: MapScore.Margin)))
+            Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Margin, 4), overridden.Request());
+        SafetensorsFile.Write(bad, source.state_dict(), new Dictionary<string, string>
+        {
+            [ModelBundle.FormatKey] = ModelBundle.FormatValue,
+            [ModelBundle.MetadataKey] = Older.Replace("\"name\"", "\"views\":3,\"name\"", StringComparison.Ordinal),
+        });
+        Assert.Contains("views 3", Assert.Throws<InvalidDataException>(() => InspectionModel.FromBundle(bad, CPU)).Message);
     }
 
     /// <summary>Writes the safetensors layout from its specification, independently of the product's writer.</summary>

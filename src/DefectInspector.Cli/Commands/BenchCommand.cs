@@ -79,7 +79,7 @@ internal static class BenchCommand
         var eight = model.ToBatch(Enumerable.Repeat(input, 8).ToList());
         var network = model.Network;
         network.eval();
-        var request = new ExplainRequest(GoodClass: model.Metadata.GoodClassIndex);
+        var request = model.Request(Layers.Last) with { Views = 1 };
 
         Action forwardOne = () => Forward(network, one);
         // What the other output stride costs (docs/model-bundle.md, outputStride): the same weights, layer4 (un)dilated.
@@ -97,6 +97,7 @@ internal static class BenchCommand
             ("layercam (layer3, autograd)", settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
             ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
             ($"cam (layer4) at output stride {otherStride.OutputStride}", settings.Iterations, () => Explain(new Cam(), otherStride, one, request)),
+            ("cam (layer4), 4 mirrored views", settings.Iterations, () => Explain(new Cam(), network, one, request with { Views = 4 })),
         };
 
         var results = new List<Row>();

@@ -55,7 +55,7 @@ internal static class EvaluateCommand
                     outcomes = Evaluator.Run(model, images, camMethod, camLayer, model.Metadata.Regions, parse.GetValue(batchSize), done => task.Value = done, cancellation);
                 });
 
-                var subject = new ReportSubject($"{model.Metadata.Name} {model.Metadata.Version}", model.Sha256, dataset.Source, $"{camMethod.Name}/{camLayer}");
+                var subject = new ReportSubject($"{model.Metadata.Name} {model.Metadata.Version}", model.Sha256, dataset.Source, $"{camMethod.Name}/{camLayer}, {model.Metadata.Explainer.Score.ToString().ToLowerInvariant()}, output stride {model.Metadata.OutputStride}, {model.Metadata.Views} view(s)");
                 var result = EvaluationReport.Create(outcomes, subject, model.Metadata.Decision, model.Metadata.Regions);
                 if (parse.GetValue(report) is { } dir)
                 {

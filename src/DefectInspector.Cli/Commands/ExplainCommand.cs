@@ -166,7 +166,7 @@ internal static class ExplainCommand
                 throw new UsageException($"--class '{className}': expected one of the model's classes {string.Join(", ", model.Metadata.Classes)}");
             target = index;
         }
-        return new ExplainRequest(layer, target, model.Metadata.GoodClassIndex);
+        return model.Request(layer, target);
     }
 
     private static void Fail(TextWriter stdout, TextWriter stderr, bool json, string? image, string message)

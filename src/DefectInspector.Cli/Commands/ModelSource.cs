@@ -1,4 +1,6 @@
 using System.CommandLine;
+using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 
 namespace DefectInspector.Cli.Commands;
@@ -19,6 +21,16 @@ internal sealed class ModelSource
         Description = "Run a bundle at output stride 16 (layer4 dilated: a 2x finer heatmap, about 1.6x the compute) or 32, instead of the stride it was calibrated at.",
     };
 
+    public Option<int?> Views { get; } = new("--views")
+    {
+        Description = "Serve a bundle with 1, 2 or 4 mirrored views of each frame instead of the number it was calibrated with.",
+    };
+
+    public Option<string?> Score { get; } = new("--map-score")
+    {
+        Description = "Serve a bundle's maps for another score than it was calibrated for: logit (the class's own) or margin (the class minus good).",
+    };
+
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N (config key Model:Device).", DefaultValueFactory = _ => CliSettings.Device };
 
     public void AddTo(Command command)
@@ -28,6 +40,8 @@ internal sealed class ModelSource
         command.Options.Add(Arch);
         command.Options.Add(Classes);
         command.Options.Add(OutputStride);
+        command.Options.Add(Views);
+        command.Options.Add(Score);
         command.Options.Add(Device);
     }
 
@@ -42,8 +56,20 @@ internal sealed class ModelSource
         int? stride = parse.GetValue(OutputStride);
         if (stride is not (null or 16 or 32))
             throw new UsageException($"--output-stride {stride}: expected 16 or 32");
+        int? views = parse.GetValue(Views);
+        if (views is { } v && !MirrorViews.Allowed.Contains(v))
+            throw new UsageException($"--views {v}: expected 1, 2 or 4");
+        MapScore? score;
+        try
+        {
+            score = parse.GetValue(Score) is { } name ? MapScores.Parse(name, "--map-score") : null;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
         if (bundle is not null)
-            return InspectionModel.FromBundle(bundle.FullName, device, stride);
+            return InspectionModel.FromBundle(bundle.FullName, device, new ServingOverrides(stride, views, score));
         if (weights is null)
             throw new UsageException("--model BUNDLE or --weights FILE --arch A --classes a,b: expected one of them");
         string classes = parse.GetValue(Classes)

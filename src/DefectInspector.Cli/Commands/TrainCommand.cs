@@ -36,12 +36,22 @@ internal static class TrainCommand
             Description = "Calibrate and serve at output stride 16 (layer4 dilated: a 2x finer heatmap, about 1.6x the inference cost) or 32; training runs at 32 either way.",
             DefaultValueFactory = _ => defaults.OutputStride,
         };
+        var views = new Option<int>("--views")
+        {
+            Description = "Mirrored views of each frame the model sees, calibrated and served: 1, 2 or 4 (each view is a forward pass).",
+            DefaultValueFactory = _ => defaults.Views,
+        };
+        var mapScore = new Option<string>("--map-score")
+        {
+            Description = "Score the maps explain and the region threshold is calibrated in: margin (defect class minus good) or logit.",
+            DefaultValueFactory = _ => defaults.MapScore.ToString().ToLowerInvariant(),
+        };
         var regionQuantile = new Option<double>("--region-quantile") { Description = "Region threshold just above this quantile of good validation parts' peak heat.", DefaultValueFactory = _ => defaults.RegionQuantile };
         var reviewFraction = new Option<double>("--review-fraction") { Description = "Share of validation parts the uncertain band may hold.", DefaultValueFactory = _ => defaults.ReviewFraction };
 
         var command = new Command("train", "Fine-tune a GAP-ResNet on labelled images and write a calibrated model bundle.");
         data.AddTo(command);
-        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, outputStride, resume, regionQuantile, reviewFraction })
+        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, outputStride, views, mapScore, resume, regionQuantile, reviewFraction })
             command.Options.Add(option);
 
         command.SetAction((parse, cancellation) =>
@@ -67,6 +77,8 @@ internal static class TrainCommand
                     Method = parse.GetValue(method)!,
                     Layer = parse.GetValue(layer)!,
                     OutputStride = parse.GetValue(outputStride),
+                    Views = parse.GetValue(views),
+                    MapScore = Inference.Explain.MapScores.Parse(parse.GetValue(mapScore)!, "--map-score"),
                     RegionQuantile = parse.GetValue(regionQuantile),
                     ReviewFraction = parse.GetValue(reviewFraction),
                 };

@@ -67,7 +67,7 @@ internal sealed class PipelineService(
         model = await Task.Run(() => modelLoader.Load(cancellation), cancellation);
         var method = CamMethods.Create(modelOptions.Value.Method is { Length: > 0 } m ? m : model.Metadata.Explainer.Method);
         string layer = modelOptions.Value.Layer is { Length: > 0 } l ? l : model.Metadata.Explainer.Layer;
-        var inspector = new FrameInspector(model, method, new ExplainRequest(layer, GoodClass: model.Metadata.GoodClassIndex), loggers.CreateLogger<FrameInspector>());
+        var inspector = new FrameInspector(model, method, model.Request(layer), loggers.CreateLogger<FrameInspector>());
         var modelRef = new ModelReference(model.Metadata.Name, model.Metadata.Version, model.Sha256);
         var composer = new MessageComposer(topics, station, modelRef, model.Metadata.Decision, method.Name, layer);
 

@@ -8,6 +8,8 @@ namespace DefectInspector.Inference.Bundle;
 /// <summary>
 /// Everything a served model needs besides its weights. Stored as JSON inside the bundle (see docs/model-bundle.md).
 /// Region thresholds in <see cref="ThresholdMode.Absolute"/> mode are in the raw map units of <see cref="Explainer"/>.
+/// Keys older bundles lack have settable properties: source-generated JSON gives an absent init-only property its
+/// type's default instead of the initialiser's (dotnet/runtime#84484), so an old bundle would read as stride 0.
 /// </summary>
 public sealed record BundleMetadata
 {
@@ -17,7 +19,7 @@ public sealed record BundleMetadata
 
     public required string Name { get; init; }
 
-    public string Version { get; init; } = "0";
+    public string Version { get; set; } = "0";
 
     public required string Architecture { get; init; }
 
@@ -28,19 +30,25 @@ public sealed record BundleMetadata
 
     public required Preprocessing Preprocessing { get; init; }
 
-    public DecisionThresholds Decision { get; init; } = new();
+    public DecisionThresholds Decision { get; set; } = new();
 
-    public RegionSettings Regions { get; init; } = new();
+    public RegionSettings Regions { get; set; } = new();
 
-    public ExplainerDefaults Explainer { get; init; } = new();
+    public ExplainerDefaults Explainer { get; set; } = new();
 
     /// <summary>
     /// 32: the network as trained; 16: layer4 dilated for a finer CAM (see <see cref="Model.GapResNet.OutputStride"/>).
     /// The thresholds above were calibrated at this stride.
     /// </summary>
-    public int OutputStride { get; init; } = 32;
+    public int OutputStride { get; set; } = 32;
 
-    public Provenance Provenance { get; init; } = new();
+    /// <summary>
+    /// How many mirrored views of each frame the model sees (1, 2 or 4; see <see cref="Explain.MirrorViews"/>): scores and
+    /// maps are their means, so the thresholds above were calibrated with this many. Each view is a forward pass.
+    /// </summary>
+    public int Views { get; set; } = 1;
+
+    public Provenance Provenance { get; set; } = new();
 
     [JsonIgnore]
     public int GoodClassIndex => GoodClass is null ? -1 : IndexOfClass(GoodClass);
@@ -69,6 +77,7 @@ public sealed record BundleMetadata
                 throw new ArgumentException($"goodClass '{GoodClass}': expected one of the classes {string.Join(", ", Classes)}");
             if (OutputStride is not (16 or 32))
                 throw new ArgumentException($"outputStride {OutputStride}: expected 16 or 32");
+            Explain.MirrorViews.Validate(Views, "views");
             Preprocessing.Validate();
             Decision.Validate();
             Regions.Validate();
@@ -82,15 +91,18 @@ public sealed record BundleMetadata
     }
 }
 
-/// <summary>Which CAM method and layer the model's region thresholds were calibrated for.</summary>
-public sealed record ExplainerDefaults(string Method = "cam", string Layer = "layer4");
+/// <summary>
+/// Which CAM method, layer and score the model's region thresholds were calibrated for. Bundles from before the score
+/// existed explain the logit.
+/// </summary>
+public sealed record ExplainerDefaults(string Method = "cam", string Layer = "layer4", Explain.MapScore Score = Explain.MapScore.Logit);
 
-/// <summary>Where a model came from, so a verdict can be traced to its training run.</summary>
+/// <summary>Where a model came from, so a verdict can be traced to its training run. Settable for the reason on <see cref="BundleMetadata"/>.</summary>
 public sealed record Provenance
 {
-    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
 
-    public string ProductVersion { get; init; } = typeof(Provenance).Assembly.GetName().Version?.ToString() ?? "0";
+    public string ProductVersion { get; set; } = typeof(Provenance).Assembly.GetName().Version?.ToString() ?? "0";
 
     public string? SourceWeights { get; init; }
 
@@ -98,7 +110,7 @@ public sealed record Provenance
 
     public int? Seed { get; init; }
 
-    public IReadOnlyDictionary<string, double> ValidationMetrics { get; init; } = new Dictionary<string, double>();
+    public IReadOnlyDictionary<string, double> ValidationMetrics { get; set; } = new Dictionary<string, double>();
 
     public string? Notes { get; init; }
 }

@@ -28,10 +28,10 @@ public static class ModelBundle
     }
 
     /// <summary>
-    /// Reads a bundle into a new model on <paramref name="device"/>; the caller owns the model. <paramref name="outputStride"/>
-    /// runs it at another stride than it was calibrated at (to compare strides); the metadata then says so.
+    /// Reads a bundle into a new model on <paramref name="device"/>; the caller owns the model. <paramref name="overrides"/>
+    /// serve it otherwise than it was calibrated (to compare); the metadata then says so.
     /// </summary>
-    public static (GapResNet Model, BundleMetadata Metadata, string Sha256) Load(string path, Device? device = null, int? outputStride = null)
+    public static (GapResNet Model, BundleMetadata Metadata, string Sha256) Load(string path, Device? device = null, ServingOverrides? overrides = null)
     {
         var (tensors, header) = SafetensorsFile.Read(path);
         try
@@ -48,7 +48,7 @@ public static class ModelBundle
             {
                 throw new InvalidDataException($"{path}: bundle metadata is not valid JSON for schema {BundleMetadata.CurrentSchema}: {e.Message}", e);
             }
-            if (outputStride is { } stride) metadata = metadata with { OutputStride = stride };
+            if (overrides is not null) metadata = overrides.ApplyTo(metadata);
             metadata.Validate(path);
             var model = new GapResNet(Architecture.Parse(metadata.Architecture), metadata.Classes.Count, metadata.OutputStride);
             try

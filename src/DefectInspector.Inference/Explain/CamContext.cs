@@ -5,19 +5,20 @@ namespace DefectInspector.Inference.Explain;
 
 /// <summary>
 /// What a method may look at when it weighs channels: the model, the batch, the target layer's activations
-/// A [N, K, h, w], the target classes [N], and (only for methods that ask) dY_c/dA with the same shape as A.
+/// A [N, K, h, w], the score being explained (target classes [N] and its head weights), and (only for methods that
+/// ask) d(score)/dA with the same shape as A. With mirrored views N counts every view of every image.
 /// </summary>
 public sealed class CamContext
 {
     private readonly Tensor? gradients;
 
-    internal CamContext(GapResNet model, Tensor input, Tensor activations, Tensor? gradients, Tensor targets, int stage, int batchSize, CancellationToken cancellation)
+    internal CamContext(GapResNet model, Tensor input, Tensor activations, Tensor? gradients, TargetScore score, int stage, int batchSize, CancellationToken cancellation)
     {
         Model = model;
         Input = input;
         Activations = activations;
         this.gradients = gradients;
-        Targets = targets;
+        Score = score;
         Stage = stage;
         BatchSize = batchSize;
         Cancellation = cancellation;
@@ -31,7 +32,7 @@ public sealed class CamContext
 
     public Tensor Gradients => gradients ?? throw new InvalidOperationException("this method did not ask for gradients (NeedsGradients is false)");
 
-    public Tensor Targets { get; }
+    public TargetScore Score { get; }
 
     public int Stage { get; }
 

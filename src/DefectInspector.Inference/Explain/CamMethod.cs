@@ -38,64 +38,64 @@ public abstract class CamMethod
     /// <summary>
     /// Explains a preprocessed batch [N, 3, H, W]. The target of image n is <paramref name="request"/>'s class, or by
     /// default the most likely defect class of a model with a good class (the defect class of a good/defect model),
-    /// else the predicted class.
+    /// else the predicted class. With mirrored views the logits are the mean over each image's views, the target is
+    /// chosen from that mean, and each view's map is mirrored back before the maps are averaged.
     /// </summary>
     public Explanation Explain(GapResNet model, Tensor input, ExplainRequest request, CancellationToken cancellation = default)
     {
         int stage = Layers.ToStage(request.Layer);
+        MirrorViews.Validate(request.Views, "views");
         if (request.TargetClass is int c && (c < 0 || c >= model.NumClasses))
             throw new ArgumentOutOfRangeException(nameof(request), $"target class {c}: expected 0..{model.NumClasses - 1}");
         model.eval();
 
         using var scope = NewDisposeScope();
+        var views = MirrorViews.Expand(input, request.Views);
         Tensor activations;
         using (no_grad())
-            activations = model.Features(input, 0, stage);
+            activations = model.Features(views, 0, stage);
 
-        bool closedForm = UseClosedFormGradients && stage == GapResNet.LastStage;
-        Tensor logits;
-        Tensor? gradients = null;
-        Tensor targets;
-        if (NeedsGradients && !closedForm)
+        bool autograd = NeedsGradients && !(UseClosedFormGradients && stage == GapResNet.LastStage);
+        Tensor viewLogits;
+        if (autograd)
         {
             activations = activations.detach().requires_grad_(true);
             using (enable_grad())
-            {
-                logits = Logits(model, activations, stage);
-                targets = ResolveTargets(logits, model.NumClasses, request);
-                var score = logits.gather(1, targets.unsqueeze(1)).sum();
-                gradients = torch.autograd.grad([score], [activations])[0];
-            }
-            activations = activations.detach();
-            logits = logits.detach();
+                viewLogits = Logits(model, activations, stage);
         }
         else
         {
             using (no_grad())
-                logits = Logits(model, activations, stage);
-            targets = ResolveTargets(logits, model.NumClasses, request);
-            if (NeedsGradients)
-                gradients = ClosedFormGradients(model, targets, activations);
+                viewLogits = Logits(model, activations, stage);
+        }
+
+        var logits = MirrorViews.Mean(viewLogits.detach(), request.Views);
+        var targets = ResolveTargets(logits, model.NumClasses, request);
+        var score = TargetScore.For(model, targets.repeat(request.Views), request);
+        Tensor? gradients = null;
+        if (autograd)
+        {
+            using (enable_grad())
+                gradients = torch.autograd.grad([score.Of(viewLogits).sum()], [activations])[0];
+            activations = activations.detach();
+        }
+        else if (NeedsGradients)
+        {
+            // At the last stage d(score)/dA^k_ij = (score weights)_k / (h w) everywhere: no backward pass needed.
+            gradients = (score.Weights / (activations.shape[2] * activations.shape[3])).unsqueeze(-1).unsqueeze(-1).expand_as(activations);
         }
 
         Tensor raw;
         using (no_grad())
         {
-            var context = new CamContext(model, input, activations, gradients, targets, stage, PerturbationBatchSize, cancellation);
-            raw = (Weigh(context) * activations).sum(1);
+            var context = new CamContext(model, views, activations, gradients, score, stage, PerturbationBatchSize, cancellation);
+            raw = MirrorViews.MergeMaps((Weigh(context) * activations).sum(1), request.Views);
         }
         return Explanation.From(Name, request.Layer, raw, Normalise(raw, (int)input.shape[2], (int)input.shape[3]), logits, targets);
     }
 
     private static Tensor Logits(GapResNet model, Tensor activations, int stage) =>
         model.Head(stage == GapResNet.LastStage ? activations : model.Features(activations, stage, GapResNet.LastStage));
-
-    private static Tensor ClosedFormGradients(GapResNet model, Tensor targets, Tensor activations)
-    {
-        long positions = activations.shape[2] * activations.shape[3];
-        var w = model.ClassWeights.detach().index_select(0, targets) / positions;
-        return w.unsqueeze(-1).unsqueeze(-1).expand_as(activations);
-    }
 
     private static Tensor ResolveTargets(Tensor logits, int classes, ExplainRequest request)
     {

@@ -5,7 +5,8 @@ namespace DefectInspector.Inference.Explain;
 
 /// <summary>
 /// Score-CAM (Wang et al. 2020): each channel, upsampled to the input (bilinear, align-corners) and min-max
-/// normalised, masks the input; the masked input's target logit scores the channel; weights = softmax of scores.
+/// normalised, masks the input; the masked input's target score (logit or margin) scores the channel; weights =
+/// softmax of scores.
 /// </summary>
 public sealed class ScoreCam : CamMethod
 {
@@ -27,7 +28,6 @@ public sealed class ScoreCam : CamMethod
             using var imageScope = NewDisposeScope();
             var a = activations[i];
             var image = context.Input[i].unsqueeze(0);
-            long target = context.Targets[i].item<long>();
             // Align-corners upsampling is a convex combination that hits every feature pixel exactly, so a
             // channel's min and max are those of its feature map: constant channels are known without upsampling.
             var min = a.amin([1L, 2L]);
@@ -38,7 +38,7 @@ public sealed class ScoreCam : CamMethod
             if (constant.shape[0] > 0)
             {
                 // A constant channel normalises to an all-zero mask: one forward of a black input scores them all.
-                float zeroScore = context.Model.call(zeros_like(image))[0, target].item<float>();
+                float zeroScore = context.Score.Of(context.Model.call(zeros_like(image)), i)[0].item<float>();
                 scores.index_fill_(0, constant, zeroScore);
             }
 
@@ -52,7 +52,7 @@ public sealed class ScoreCam : CamMethod
                 var upsampled = nn.functional.interpolate(maps, [height, width], mode: InterpolationMode.Bilinear, align_corners: true);
                 var masks = (upsampled - min.index_select(0, idx).view(-1, 1, 1, 1)) / (range.index_select(0, idx).view(-1, 1, 1, 1) + MaskEps);
                 var logits = context.Model.call(image * masks);
-                scores.index_copy_(0, idx, logits[.., target]);
+                scores.index_copy_(0, idx, context.Score.Of(logits, i));
             }
             weights[i] = nn.functional.softmax(scores, 0).MoveToOuterDisposeScope();
         }

@@ -1,6 +1,7 @@
 using DefectInspector.Core.Explain;
 using DefectInspector.Core.Imaging;
 using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,10 +37,10 @@ public sealed class InspectionModel : IDisposable
         return new InspectionModel(network, metadata, device, identity);
     }
 
-    /// <summary>A bundle; <paramref name="outputStride"/> overrides the stride it is served at (see <see cref="BundleMetadata.OutputStride"/>).</summary>
-    public static InspectionModel FromBundle(string path, Device device, int? outputStride = null)
+    /// <summary>A bundle, served as calibrated unless <paramref name="overrides"/> say otherwise.</summary>
+    public static InspectionModel FromBundle(string path, Device device, ServingOverrides? overrides = null)
     {
-        var (network, metadata, sha) = ModelBundle.Load(path, device, outputStride);
+        var (network, metadata, sha) = ModelBundle.Load(path, device, overrides);
         return new InspectionModel(network, metadata, device, sha);
     }
 
@@ -98,6 +99,10 @@ public sealed class InspectionModel : IDisposable
     }
 
     /// <summary>Stacks preprocessed images into one [N, 3, H, W] batch on the model's device.</summary>
+    /// <summary>What to explain as this model is served: <paramref name="layer"/> (default the calibrated one) and class (default a defect class).</summary>
+    public ExplainRequest Request(string? layer = null, int? targetClass = null) =>
+        new(layer ?? Metadata.Explainer.Layer, targetClass, Metadata.GoodClassIndex, Metadata.Explainer.Score, Metadata.Views);
+
     public Tensor ToBatch(IReadOnlyList<InputImage> images) => InputBatch.ToTensor(images, Metadata.Preprocessing, Device);
 
     public Prediction Predict(float[] logits)

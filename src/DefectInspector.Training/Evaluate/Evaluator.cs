@@ -20,7 +20,7 @@ public static class Evaluator
         RegionSettings regions, int batchSize, Action<int>? progress, CancellationToken cancellation)
     {
         var outcomes = new List<ImageOutcome>(images.Count);
-        var request = new ExplainRequest(layer, GoodClass: model.Metadata.GoodClassIndex);
+        var request = model.Request(layer);
         for (int start = 0; start < images.Count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();

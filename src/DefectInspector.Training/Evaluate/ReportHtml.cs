@@ -33,8 +33,8 @@ internal static class ReportHtml
         html.Append($"<title>Evaluation: {E(subject.ModelName)} on {E(subject.Dataset)}</title><style>{Style}</style></head><body>\n");
         html.Append($"<h1>Evaluation of {E(subject.ModelName)}</h1>\n<p class=\"meta\">");
         html.Append($"model hash {E(subject.ModelHash ?? "not given")} &middot; dataset {E(subject.Dataset)}");
-        if (subject.Split is not null)
-            html.Append($" ({E(subject.Split)})");
+        if (subject.Explainer is not null)
+            html.Append($" &middot; maps {E(subject.Explainer)}");
         html.Append($" &middot; {E(report.CreatedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))}</p>\n");
 
         Summary(html, report);

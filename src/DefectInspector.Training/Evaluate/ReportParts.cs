@@ -1,7 +1,7 @@
 namespace DefectInspector.Training.Evaluate;
 
-/// <summary>What was evaluated: the model (name and content hash, e.g. "sha256:...") on which dataset and split.</summary>
-public sealed record ReportSubject(string ModelName, string? ModelHash, string Dataset, string? Split = null);
+/// <summary>What was evaluated: the model (name and content hash, e.g. "sha256:..."), on which dataset, with which maps.</summary>
+public sealed record ReportSubject(string ModelName, string? ModelHash, string Dataset, string? Explainer = null);
 
 /// <summary>How many images the report covers.</summary>
 public sealed record ImageCounts(int Images, int Defective, int Good);

@@ -32,8 +32,9 @@ public static class ModelTrainer
             Classes = trained.Classes,
             GoodClass = LabelledImage.GoodKind,
             Preprocessing = trained.Preprocessing,
-            Explainer = new ExplainerDefaults(options.Method, options.Layer),
+            Explainer = new ExplainerDefaults(options.Method, options.Layer, options.MapScore),
             OutputStride = options.OutputStride,
+            Views = options.Views,
         };
         using var model = InspectionModel.FromNetwork(AtStride(trained.Network, options.OutputStride), draft, Inference.Model.TorchDevice.Resolve(options.Device), "in training");
 
