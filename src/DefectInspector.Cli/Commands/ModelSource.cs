@@ -57,11 +57,10 @@ internal sealed class ModelSource
         if (stride is not (null or 16 or 32))
             throw new UsageException($"--output-stride {stride}: expected 16 or 32");
         int? views = parse.GetValue(Views);
-        if (views is { } v && !MirrorViews.Allowed.Contains(v))
-            throw new UsageException($"--views {v}: expected 1, 2 or 4");
         MapScore? score;
         try
         {
+            if (views is { } v) MirrorViews.Validate(v, "--views");
             score = parse.GetValue(Score) is { } name ? MapScores.Parse(name, "--map-score") : null;
         }
         catch (ArgumentException e)

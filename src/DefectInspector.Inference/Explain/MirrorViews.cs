@@ -10,14 +10,12 @@ namespace DefectInspector.Inference.Explain;
 /// </summary>
 public static class MirrorViews
 {
-    public static IReadOnlyList<int> Allowed { get; } = [1, 2, 4];
-
     // The dims of [N, C, H, W] each view flips; a map [N, h, w] flips the same dims less one.
     private static readonly long[][] Flips = [[], [3], [2], [2, 3]];
 
     public static void Validate(int views, string field)
     {
-        if (!Allowed.Contains(views))
+        if (views is not (1 or 2 or 4))
             throw new ArgumentException($"{field} {views}: expected 1 (off), 2 (left-right mirror) or 4 (also top-bottom)");
     }
 

@@ -11,14 +11,17 @@ namespace DefectInspector.Inference.Explain;
 public sealed class TargetScore
 {
     private readonly Tensor targets;
-    private readonly Tensor goodShare;
     private readonly long goodClass;
 
-    private TargetScore(Tensor targets, Tensor goodShare, long goodClass, Tensor weights)
+    // [rows]: 1 where the good class's logit is subtracted, 0 where the good class is the target (its margin is zero);
+    // null for the logit.
+    private readonly Tensor? goodShare;
+
+    private TargetScore(Tensor targets, long goodClass, Tensor? goodShare, Tensor weights)
     {
         this.targets = targets;
-        this.goodShare = goodShare;
         this.goodClass = goodClass;
+        this.goodShare = goodShare;
         Weights = weights;
     }
 
@@ -29,20 +32,24 @@ public sealed class TargetScore
     {
         var w = model.ClassWeights.detach();
         var weights = w.index_select(0, targets);
-        bool margin = request.Score == MapScore.Margin && request.GoodClass >= 0 && request.GoodClass < model.NumClasses;
-        long good = margin ? request.GoodClass : 0;
-        // 1 where the good class is subtracted; never when the good class is the target (its margin is zero).
-        var goodShare = margin ? targets.ne(good).to(w.dtype) : zeros(targets.shape[0], dtype: w.dtype, device: w.device);
-        if (margin)
-            weights = weights - goodShare.unsqueeze(1) * w[good].unsqueeze(0);
-        return new TargetScore(targets, goodShare, good, weights);
+        long good = request.GoodClass;
+        if (request.Score != MapScore.Margin || good < 0 || good >= model.NumClasses)
+            return new TargetScore(targets, good, null, weights);
+        var goodShare = targets.ne(good).to(w.dtype);
+        return new TargetScore(targets, good, goodShare, weights - goodShare.unsqueeze(1) * w[good].unsqueeze(0));
     }
 
     /// <summary>[rows]: the score of each row of <paramref name="logits"/> [rows, classes] (the rows this score was made for).</summary>
-    public Tensor Of(Tensor logits) =>
-        logits.gather(1, targets.unsqueeze(1)).squeeze(1) - goodShare * logits[.., goodClass];
+    public Tensor Of(Tensor logits)
+    {
+        var own = logits.gather(1, targets.unsqueeze(1)).squeeze(1);
+        return goodShare is null ? own : own - goodShare * logits[.., goodClass];
+    }
 
     /// <summary>[M]: the score of row <paramref name="row"/>'s target for M logit rows [M, classes] of inputs derived from that row.</summary>
-    public Tensor Of(Tensor logits, long row) =>
-        logits[.., targets[row].item<long>()] - goodShare[row].item<float>() * logits[.., goodClass];
+    public Tensor Of(Tensor logits, long row)
+    {
+        var own = logits[.., targets[row].item<long>()];
+        return goodShare is null ? own : own - goodShare[row].item<float>() * logits[.., goodClass];
+    }
 }
