@@ -131,6 +131,9 @@ public sealed class TrainEvaluateCliTests : IDisposable
         var score = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--map-score", "gradient");
         Assert.True(score.ExitCode == 2, score.ToString());
         Assert.Contains("--map-score 'gradient'", score.Stderr);
+        var maskWeight = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--mask-weight", "-0.5");
+        Assert.True(maskWeight.ExitCode == 2, maskWeight.ToString());
+        Assert.Contains("--mask-weight -0.5", maskWeight.Stderr);
     }
 
     private string MakeImageFolder(string name, int perClass)

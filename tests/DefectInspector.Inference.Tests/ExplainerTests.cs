@@ -41,6 +41,21 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         AssertClose(expected, raw.Values, 1e-4);
     }
 
+    [Fact]
+    public void Location_logits_are_each_class_cam_plus_its_bias_and_average_to_the_logits()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 3, n: 2, size: 96);
+        var output = model.Run(input);
+        var locations = model.LocationLogits(output.Features);
+        Assert.Equal(new long[] { 2, 2, output.Features.shape[2], output.Features.shape[3] }, locations.shape);
+        Assert.True(locations.mean([2L, 3L]).allclose(output.Logits, rtol: 1e-4, atol: 1e-4), "the spatial mean of the location logits is the logits");
+        var cam = new Cam().Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[1].Raw;
+        float bias = model.ClassBias[1].item<float>();
+        var expected = cam.Values.Select(v => (double)(v + bias)).ToArray();
+        AssertClose(expected, locations[1, 1].contiguous().data<float>().ToArray(), 1e-4);
+    }
+
     [Theory]
     [InlineData("gradcam")]
     [InlineData("gradcam++")]

@@ -21,6 +21,11 @@ internal static class TrainCommand
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, warm-up then cosine).", DefaultValueFactory = _ => defaults.LearningRate };
         var freeze = new Option<int>("--freeze") { Description = "Frozen stages: 0 none, 1 stem+layer1, ..., 4 the whole trunk.", DefaultValueFactory = _ => defaults.FreezeStages };
+        var maskWeight = new Option<double>("--mask-weight")
+        {
+            Description = "Weight of location supervision from defect masks (the head at every feature location learns good on good parts and the defect where its mask is); 0 = image labels only.",
+            DefaultValueFactory = _ => defaults.MaskWeight,
+        };
         var patience = new Option<int>("--patience") { Description = "Epochs without a better validation AUROC before stopping.", DefaultValueFactory = _ => defaults.Patience };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => CliSettings.Device };
@@ -51,7 +56,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Fine-tune a GAP-ResNet on labelled images and write a calibrated model bundle.");
         data.AddTo(command);
-        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, outputStride, views, mapScore, resume, regionQuantile, reviewFraction })
+        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, maskWeight, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, outputStride, views, mapScore, resume, regionQuantile, reviewFraction })
             command.Options.Add(option);
 
         command.SetAction((parse, cancellation) =>
@@ -69,6 +74,7 @@ internal static class TrainCommand
                     BatchSize = parse.GetValue(batchSize),
                     LearningRate = parse.GetValue(lr),
                     FreezeStages = parse.GetValue(freeze),
+                    MaskWeight = parse.GetValue(maskWeight),
                     Patience = parse.GetValue(patience),
                     Seed = parse.GetValue(seed),
                     Device = parse.GetValue(device)!,

@@ -108,6 +108,18 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         return fc.call(features.mean([2L, 3L])).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The head applied at every location of <paramref name="features"/> [N, C, h, w]: logits [N, classes, h, w]. Their
+    /// spatial mean is <see cref="Head"/>'s logits, since pooling and the linear layer commute; each class's map is its
+    /// CAM plus the bias, the quantity location supervision trains.
+    /// </summary>
+    public Tensor LocationLogits(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        var logits = einsum("nchw,kc->nkhw", features, fc.weight!) + fc.bias!.view(1, -1, 1, 1);
+        return logits.MoveToOuterDisposeScope();
+    }
+
     /// <summary>A new network with these weights (copied, on their device) run at <paramref name="outputStride"/>; the caller owns it.</summary>
     public GapResNet AtOutputStride(int outputStride)
     {

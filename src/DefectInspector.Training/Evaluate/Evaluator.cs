@@ -1,3 +1,4 @@
+using DefectInspector.Core.Decision;
 using DefectInspector.Core.Explain;
 using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Explain;
@@ -35,7 +36,9 @@ public static class Evaluator
                 {
                     var prediction = model.Predict(explanation.Logits[i]);
                     var heat = explanation.Heatmaps[i].Raw;
-                    var found = prediction.IsGood ? [] : RegionExtractor.Extract(heat, frames[i].Width, frames[i].Height, regions);
+                    // As on the line (FrameInspector): only a part the bundle's thresholds do not pass gets regions.
+                    var verdict = model.Metadata.Decision.Decide(prediction.DefectScore);
+                    var found = verdict == Verdict.Ok ? [] : RegionExtractor.Extract(heat, frames[i].Width, frames[i].Height, regions);
                     outcomes.Add(new ImageOutcome(batch[i].Path, batch[i].Kind, batch[i].IsDefect, prediction.DefectScore, prediction.PredictedClassName,
                         found, HeatmapProjection.ToFrame(heat, frames[i].Width, frames[i].Height), ReadMask(batch[i].MaskPath)));
                 }

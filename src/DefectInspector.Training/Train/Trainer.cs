@@ -16,7 +16,8 @@ namespace DefectInspector.Training.Train;
 public sealed record TrainedModel(GapResNet Network, IReadOnlyList<string> Classes, Preprocessing Preprocessing, string SourceWeights, IReadOnlyList<EpochRecord> History, int BestEpoch);
 
 /// <summary>
-/// Fine-tunes a GAP-ResNet: class-weighted cross-entropy (good parts outnumber defects), AdamW with warm-up and
+/// Fine-tunes a GAP-ResNet: class-weighted cross-entropy (good parts outnumber defects), plus, where the data has
+/// defect masks, location supervision of the head at every feature location (<see cref="TrainingOptions.MaskWeight"/>), AdamW with warm-up and
 /// cosine decay, optional frozen stages, early stopping on validation AUROC, and a checkpoint after every epoch
 /// from which an interrupted run resumes to the same result. Randomness comes from the seed and the epoch only.
 /// </summary>
@@ -112,6 +113,7 @@ public sealed class Trainer(ILogger logger)
         // Frozen stages keep ImageNet's BatchNorm statistics.
         foreach (var module in network.TrunkStages(options.FreezeStages)) module.eval();
         var order = Enumerable.Range(0, images.Count).OrderBy(_ => random.Next()).ToArray();
+        bool supervisesLocations = options.MaskWeight > 0 && images.HasMasks;
         double lossSum = 0;
         int seen = 0;
         for (int start = 0, step = 0; start < order.Length; start += options.BatchSize, step++)
@@ -121,11 +123,13 @@ public sealed class Trainer(ILogger logger)
             if (order.Length - start < 2) break;
             var indices = order.Skip(start).Take(options.BatchSize).ToList();
             using var scope = NewDisposeScope();
-            var (inputs, labels) = images.Batch(indices, preprocessing, options.Augment, random);
+            using var batch = images.Batch(indices, preprocessing, options.Augment, random);
             double rate = schedule.At(state.Step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-            var logits = network.call(InputBatch.ToTensor(inputs, preprocessing, device));
-            var loss = nn.functional.cross_entropy(logits, tensor(labels, device: device), weight: classWeights);
+            var output = network.Run(InputBatch.ToTensor(batch.Inputs, preprocessing, device));
+            var loss = nn.functional.cross_entropy(output.Logits, tensor(batch.Labels, device: device), weight: classWeights);
+            if (supervisesLocations)
+                loss = loss + options.MaskWeight * LocationLoss(network, output.Features, batch, device);
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -150,17 +154,39 @@ public sealed class Trainer(ILogger logger)
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(start, Math.Min(batchSize, images.Count - start)).ToList();
-            var (inputs, labels) = images.Batch(indices, preprocessing, Augment.AugmentOptions.None, random: null);
-            var logits = network.call(InputBatch.ToTensor(inputs, preprocessing, device));
-            lossSum += nn.functional.cross_entropy(logits, tensor(labels, device: device), reduction: nn.Reduction.Sum).item<float>();
+            using var batch = images.Batch(indices, preprocessing, Augment.AugmentOptions.None, random: null);
+            var logits = network.call(InputBatch.ToTensor(batch.Inputs, preprocessing, device));
+            lossSum += nn.functional.cross_entropy(logits, tensor(batch.Labels, device: device), reduction: nn.Reduction.Sum).item<float>();
             var pGood = nn.functional.softmax(logits, 1)[.., 0].cpu();
             for (int i = 0; i < indices.Count; i++)
             {
                 scores[start + i] = 1f - pGood[i].item<float>();
-                defect[start + i] = labels[i] != 0;
+                defect[start + i] = batch.Labels[i] != 0;
             }
         }
         return (lossSum / Math.Max(1, images.Count), Evaluate.ImageMetrics.Auroc(scores, defect));
+    }
+
+    /// <summary>
+    /// Cross-entropy of the head at each feature location against <see cref="LocationTargets"/>. Good and defect
+    /// locations weigh the same, each the mean of its own kind: a defect covers a few of a part's locations, and
+    /// counted one by one the good ones would drown it.
+    /// </summary>
+    private static Tensor LocationLoss(GapResNet network, Tensor features, TrainingBatch batch, Device device)
+    {
+        int height = (int)features.shape[2], width = (int)features.shape[3];
+        var targets = LocationTargets.From(batch.Masks, batch.Labels, height, width);
+        var target = tensor(targets, device: device).view(batch.Labels.Length, height, width);
+        var perLocation = nn.functional.cross_entropy(network.LocationLogits(features), target, ignore_index: LocationTargets.Ignore, reduction: nn.Reduction.None);
+        var terms = new List<Tensor>(2);
+        if (targets.Any(t => t == 0)) terms.Add(perLocation.masked_select(target.eq(0)).mean());
+        if (targets.Any(t => t > 0)) terms.Add(perLocation.masked_select(target.gt(0)).mean());
+        return terms.Count switch
+        {
+            0 => zeros(1, device: device).squeeze(),
+            1 => terms[0],
+            _ => (terms[0] + terms[1]) / 2,
+        };
     }
 
     private static Tensor ClassWeights(IReadOnlyList<int> labels, int classes)

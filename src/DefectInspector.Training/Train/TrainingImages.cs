@@ -8,18 +8,27 @@ namespace DefectInspector.Training.Train;
 
 /// <summary>
 /// The decoded frames of a split, kept in memory (a thousand part photos are a few hundred MB) so that each
-/// epoch pays for augmentation and resizing only, with the class index and the defect's bounding box.
+/// epoch pays for augmentation and resizing only, with the class index and the defect mask where the data has one.
 /// </summary>
 internal sealed class TrainingImages : IDisposable
 {
-    private readonly List<(Mat Frame, int Label, Rect? DefectBox)> items = [];
+    private readonly List<(Mat Frame, int Label, Mat? Mask)> items = [];
 
     public TrainingImages(IReadOnlyList<LabelledImage> images, IReadOnlyList<string> classes)
     {
-        foreach (var image in images)
+        try
         {
-            int label = ClassIndex(image, classes);
-            items.Add((ImageReader.Read(image.Path), label, DefectBox(image.MaskPath)));
+            foreach (var image in images)
+            {
+                int label = ClassIndex(image, classes);
+                var frame = ImageReader.Read(image.Path);
+                items.Add((frame, label, image.IsDefect ? ReadMask(image.MaskPath, frame.Size()) : null));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 
@@ -27,26 +36,43 @@ internal sealed class TrainingImages : IDisposable
 
     public IReadOnlyList<int> Labels => items.Select(i => i.Label).ToList();
 
-    /// <summary>Preprocessed inputs and labels for <paramref name="indices"/>, augmented when <paramref name="random"/> is given.</summary>
-    public (List<InputImage> Inputs, long[] Labels) Batch(IReadOnlyList<int> indices, Preprocessing spec, AugmentOptions augment, Random? random)
+    /// <summary>Whether any defective image has a mask, which is what location supervision needs.</summary>
+    public bool HasMasks => items.Any(i => i.Mask is not null);
+
+    /// <summary>
+    /// Preprocessed inputs, labels and defect masks (moved with the frame) for <paramref name="indices"/>, augmented
+    /// when <paramref name="random"/> is given.
+    /// </summary>
+    public TrainingBatch Batch(IReadOnlyList<int> indices, Preprocessing spec, AugmentOptions augment, Random? random)
     {
         var inputs = new List<InputImage>(indices.Count);
         var labels = new long[indices.Count];
-        for (int i = 0; i < indices.Count; i++)
+        var masks = new Mat?[indices.Count];
+        try
         {
-            var (frame, label, box) = items[indices[i]];
-            if (random is null)
+            for (int i = 0; i < indices.Count; i++)
             {
-                inputs.Add(Preprocessor.Preprocess(frame, spec));
+                var (frame, label, mask) = items[indices[i]];
+                if (random is null)
+                {
+                    inputs.Add(Preprocessor.Preprocess(frame, spec));
+                    masks[i] = mask?.Clone();
+                }
+                else
+                {
+                    using var augmented = Augmenter.Apply(frame, mask, augment, random);
+                    inputs.Add(Preprocessor.Preprocess(augmented.Image, spec));
+                    masks[i] = augmented.Mask?.Clone();
+                }
+                labels[i] = label;
             }
-            else
-            {
-                using var augmented = Augmenter.Apply(frame, box, augment, random);
-                inputs.Add(Preprocessor.Preprocess(augmented, spec));
-            }
-            labels[i] = label;
+            return new TrainingBatch(inputs, labels, masks);
         }
-        return (inputs, labels);
+        catch
+        {
+            foreach (var m in masks) m?.Dispose();
+            throw;
+        }
     }
 
     public static int ClassIndex(LabelledImage image, IReadOnlyList<string> classes)
@@ -58,19 +84,38 @@ internal sealed class TrainingImages : IDisposable
         throw new DataProblemException($"{image.Path}: kind '{image.Kind}' is not one of the model's classes {string.Join(", ", classes)}");
     }
 
-    private static Rect? DefectBox(string? maskPath)
+    /// <summary>The mask binarised (255 = defect), or null when there is none or it marks nothing.</summary>
+    private static Mat? ReadMask(string? maskPath, Size frame)
     {
         if (maskPath is null) return null;
         using var mask = Cv2.ImRead(maskPath, ImreadModes.Grayscale);
-        if (mask.Empty()) return null;
-        using var binary = mask.Threshold(127, 255, ThresholdTypes.Binary);
-        var box = Cv2.BoundingRect(binary);
-        return box.Width > 0 && box.Height > 0 ? box : null;
+        // The dataset reader checked both already; a file changed since then must not train on a wrong mask.
+        if (mask.Empty())
+            throw new DataProblemException($"mask '{maskPath}' cannot be read: expected an 8-bit image, 255 = defect");
+        if (mask.Size() != frame)
+            throw new DataProblemException($"mask '{maskPath}' is {mask.Width}x{mask.Height} but its image is {frame.Width}x{frame.Height}; expected the same size");
+        var binary = mask.Threshold(127, 255, ThresholdTypes.Binary);
+        if (Cv2.CountNonZero(binary) > 0) return binary;
+        binary.Dispose();
+        return null;
     }
 
     public void Dispose()
     {
-        foreach (var item in items) item.Frame.Dispose();
+        foreach (var item in items)
+        {
+            item.Frame.Dispose();
+            item.Mask?.Dispose();
+        }
         items.Clear();
+    }
+}
+
+/// <summary>One batch of preprocessed inputs with class labels and, per image, the defect mask at frame size (owned).</summary>
+internal sealed record TrainingBatch(List<InputImage> Inputs, long[] Labels, IReadOnlyList<Mat?> Masks) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var mask in Masks) mask?.Dispose();
     }
 }
