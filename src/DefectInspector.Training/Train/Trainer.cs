@@ -53,6 +53,14 @@ public sealed class Trainer(ILogger logger)
             progress.Phase("loading images");
             using var trainImages = new TrainingImages(train, classes);
             using var validationImages = new TrainingImages(validation, classes);
+            if (options.MaskWeight > 0)
+            {
+                int defective = trainImages.Labels.Count(l => l != 0);
+                if (trainImages.HasMasks)
+                    logger.LogInformation("Location supervision at weight {MaskWeight}: {Masked} of {Defective} defective training images have a mask", options.MaskWeight, trainImages.MaskCount, defective);
+                else
+                    logger.LogInformation("No defect masks among {Defective} defective training images: training on image labels only", defective);
+            }
 
             foreach (var module in network.TrunkStages(options.FreezeStages))
                 foreach (var parameter in module.parameters())

@@ -36,8 +36,10 @@ internal sealed class TrainingImages : IDisposable
 
     public IReadOnlyList<int> Labels => items.Select(i => i.Label).ToList();
 
-    /// <summary>Whether any defective image has a mask, which is what location supervision needs.</summary>
-    public bool HasMasks => items.Any(i => i.Mask is not null);
+    /// <summary>Defective images with a mask that marks something, which is what location supervision needs.</summary>
+    public int MaskCount => items.Count(i => i.Mask is not null);
+
+    public bool HasMasks => MaskCount > 0;
 
     /// <summary>
     /// Preprocessed inputs, labels and defect masks (moved with the frame) for <paramref name="indices"/>, augmented
