@@ -150,6 +150,13 @@ public sealed class MosquittoBroker : IDisposable
         process.BeginOutputReadLine();
         _process = process;
 
+        // Every listener in the config, not only the first: a test that connects to a second listener (plain beside
+        // TLS) was refused when it raced the broker opening it.
+        var ports = System.Text.RegularExpressions.Regex.Matches(_config, @"^\s*listener\s+(\d+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .Append(Port)
+            .Distinct()
+            .ToList();
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(10))
         {
@@ -159,7 +166,7 @@ public sealed class MosquittoBroker : IDisposable
                 throw new InvalidOperationException($"Mosquitto exited with code {process.ExitCode} at start.\nConfig:\n{_config}\nOutput:\n{Output}");
             }
 
-            if (Output.Contains($"Opening ipv4 listen socket on port {Port}", StringComparison.Ordinal) && CanConnect())
+            if (ports.All(p => Output.Contains($"Opening ipv4 listen socket on port {p}", StringComparison.Ordinal) && CanConnect(p)))
             {
                 return;
             }
@@ -167,15 +174,15 @@ public sealed class MosquittoBroker : IDisposable
             Thread.Sleep(20);
         }
 
-        throw new TimeoutException($"Mosquitto did not listen on port {Port} within 10 s.\nOutput:\n{Output}");
+        throw new TimeoutException($"Mosquitto did not listen on port(s) {string.Join(", ", ports)} within 10 s.\nOutput:\n{Output}");
     }
 
-    private bool CanConnect()
+    private static bool CanConnect(int port)
     {
         try
         {
             using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
+            client.Connect(IPAddress.Loopback, port);
             return true;
         }
         catch (SocketException)
