@@ -28,3 +28,12 @@ public enum Verdict
     Ng,
     Uncertain,
 }
+
+public static class VerdictRules
+{
+    /// <summary>
+    /// Whether a part with this verdict gets defect regions: every part the line does not pass, so each reject and each
+    /// part sent to an operator is explained. The daemon and the evaluation both ask here, so they count alike.
+    /// </summary>
+    public static bool GetsRegions(this Verdict verdict) => verdict != Verdict.Ok;
+}

@@ -64,9 +64,9 @@ internal sealed class FrameInspector(InspectionModel model, CamMethod method, Ex
             var prediction = model.Predict(explanation.Logits[i]);
             var verdict = model.Metadata.Decision.Decide(prediction.DefectScore);
             var heatmap = explanation.Heatmaps[i];
-            IReadOnlyList<Region> regions = verdict == Verdict.Ok
-                ? []
-                : RegionExtractor.Extract(heatmap.Raw, frame.Image.Width, frame.Image.Height, model.Metadata.Regions);
+            IReadOnlyList<Region> regions = verdict.GetsRegions()
+                ? RegionExtractor.Extract(heatmap.Raw, frame.Image.Width, frame.Image.Height, model.Metadata.Regions)
+                : [];
             var timings = new Dictionary<string, double>
             {
                 ["queue"] = Ms(Stopwatch.GetElapsedTime(frame.EnqueuedAt, start)),
@@ -74,7 +74,7 @@ internal sealed class FrameInspector(InspectionModel model, CamMethod method, Ex
                 ["inference"] = Ms(inferenceMs),
                 ["regions"] = Ms(Stopwatch.GetElapsedTime(regionStart).TotalMilliseconds),
             };
-            if (regions.Count == 0 && verdict != Verdict.Ok)
+            if (regions.Count == 0 && verdict.GetsRegions())
                 logger.LogDebug("Frame {FrameId} of {Camera} is {Verdict} without a region above the calibrated threshold", frame.Id, frame.Camera, verdict);
             results.Add(new Inspection(frame, prediction, verdict, heatmap, regions, decidedAt, timings));
         }

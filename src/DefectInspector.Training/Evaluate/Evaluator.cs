@@ -36,9 +36,8 @@ public static class Evaluator
                 {
                     var prediction = model.Predict(explanation.Logits[i]);
                     var heat = explanation.Heatmaps[i].Raw;
-                    // As on the line (FrameInspector): only a part the bundle's thresholds do not pass gets regions.
                     var verdict = model.Metadata.Decision.Decide(prediction.DefectScore);
-                    var found = verdict == Verdict.Ok ? [] : RegionExtractor.Extract(heat, frames[i].Width, frames[i].Height, regions);
+                    var found = verdict.GetsRegions() ? RegionExtractor.Extract(heat, frames[i].Width, frames[i].Height, regions) : [];
                     outcomes.Add(new ImageOutcome(batch[i].Path, batch[i].Kind, batch[i].IsDefect, prediction.DefectScore, prediction.PredictedClassName,
                         found, HeatmapProjection.ToFrame(heat, frames[i].Width, frames[i].Height), ReadMask(batch[i].MaskPath)));
                 }

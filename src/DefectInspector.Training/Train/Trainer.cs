@@ -131,7 +131,7 @@ public sealed class Trainer(ILogger logger)
             if (order.Length - start < 2) break;
             var indices = order.Skip(start).Take(options.BatchSize).ToList();
             using var scope = NewDisposeScope();
-            using var batch = images.Batch(indices, preprocessing, options.Augment, random);
+            using var batch = images.Batch(indices, preprocessing, options.Augment, random, withMasks: supervisesLocations);
             double rate = schedule.At(state.Step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
             var output = network.Run(InputBatch.ToTensor(batch.Inputs, preprocessing, device));
@@ -162,7 +162,7 @@ public sealed class Trainer(ILogger logger)
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(start, Math.Min(batchSize, images.Count - start)).ToList();
-            using var batch = images.Batch(indices, preprocessing, Augment.AugmentOptions.None, random: null);
+            using var batch = images.Batch(indices, preprocessing, Augment.AugmentOptions.None, random: null, withMasks: false);
             var logits = network.call(InputBatch.ToTensor(batch.Inputs, preprocessing, device));
             lossSum += nn.functional.cross_entropy(logits, tensor(batch.Labels, device: device), reduction: nn.Reduction.Sum).item<float>();
             var pGood = nn.functional.softmax(logits, 1)[.., 0].cpu();

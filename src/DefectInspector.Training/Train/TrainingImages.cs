@@ -42,10 +42,10 @@ internal sealed class TrainingImages : IDisposable
     public bool HasMasks => MaskCount > 0;
 
     /// <summary>
-    /// Preprocessed inputs, labels and defect masks (moved with the frame) for <paramref name="indices"/>, augmented
-    /// when <paramref name="random"/> is given.
+    /// Preprocessed inputs and labels for <paramref name="indices"/>, augmented when <paramref name="random"/> is
+    /// given, with the defect masks (moved with the frame) when <paramref name="withMasks"/>.
     /// </summary>
-    public TrainingBatch Batch(IReadOnlyList<int> indices, Preprocessing spec, AugmentOptions augment, Random? random)
+    public TrainingBatch Batch(IReadOnlyList<int> indices, Preprocessing spec, AugmentOptions augment, Random? random, bool withMasks)
     {
         var inputs = new List<InputImage>(indices.Count);
         var labels = new long[indices.Count];
@@ -58,13 +58,16 @@ internal sealed class TrainingImages : IDisposable
                 if (random is null)
                 {
                     inputs.Add(Preprocessor.Preprocess(frame, spec));
-                    masks[i] = mask?.Clone();
+                    masks[i] = withMasks ? mask?.Clone() : null;
                 }
                 else
                 {
-                    using var augmented = Augmenter.Apply(frame, mask, augment, random);
-                    inputs.Add(Preprocessor.Preprocess(augmented.Image, spec));
-                    masks[i] = augmented.Mask?.Clone();
+                    // The mask still bounds the crop when the batch does not keep it.
+                    var augmented = Augmenter.Apply(frame, mask, augment, random);
+                    if (withMasks) masks[i] = augmented.Mask;
+                    else augmented.Mask?.Dispose();
+                    using (augmented.Image)
+                        inputs.Add(Preprocessor.Preprocess(augmented.Image, spec));
                 }
                 labels[i] = label;
             }
