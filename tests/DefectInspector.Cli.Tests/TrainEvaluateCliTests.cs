@@ -35,6 +35,24 @@ public sealed class TrainEvaluateCliTests : IDisposable
         Assert.Contains("<svg", html);
         Assert.Contains("data:image/jpeg;base64,", html);
 
+        // The same parts through a manifest that names the scratches' masks: localisation, overall and per kind.
+        string manifest = Path.Combine(dir, "parts.csv");
+        File.WriteAllLines(manifest, new[] { "image,label,class,mask" }
+            .Concat(Enumerable.Range(0, 16).Select(i => $"parts/good/good-{i:00}.png,good,,"))
+            .Concat(Enumerable.Range(0, 16).Select(i => $"parts/scratch/scratch-{i:00}.png,defect,scratch,parts-masks/scratch-{i:00}.png")));
+        string maskedReport = Path.Combine(dir, "masked-report");
+        var masked = CliProcess.Run("evaluate", "--data", manifest, "--model", bundle, "--report", maskedReport);
+        Assert.True(masked.ExitCode == 0, masked.ToString());
+        Assert.Contains("localisation: pixel AUROC", masked.Stdout);
+        Assert.Matches(@"\n  scratch: 16 images, pointing game \d\.\d{4}, region recall \d\.\d{4}, region IoU \d\.\d{4}", masked.Stdout);
+        using (var maskedJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(maskedReport, "report.json"))))
+        {
+            var perKind = maskedJson.RootElement.GetProperty("localisation").GetProperty("perKind");
+            Assert.Equal("scratch", perKind[0].GetProperty("kind").GetString());
+            Assert.Equal(16, perKind[0].GetProperty("scored").GetInt32());
+        }
+        Assert.Contains("<th>pointing game</th>", File.ReadAllText(Path.Combine(maskedReport, "report.html")));
+
         var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
         Assert.True(explain.ExitCode == 0, explain.ToString());
         Assert.Equal(16, explain.StdoutLines.Length);
@@ -151,6 +169,10 @@ public sealed class TrainEvaluateCliTests : IDisposable
                 {
                     var a = new Point(random.Next(10, 50), random.Next(10, 50));
                     Cv2.Line(image, a, new Point(a.X + 30, a.Y + 25), new Scalar(25, 25, 25), 3);
+                    // Masks beside the ImageFolder, not in it (a folder there would be a class), for a manifest to name.
+                    using var mask = new Mat(96, 96, MatType.CV_8UC1, Scalar.Black);
+                    Cv2.Line(mask, a, new Point(a.X + 30, a.Y + 25), Scalar.White, 3);
+                    Cv2.ImWrite(Path.Combine(Directory.CreateDirectory(root + "-masks").FullName, $"{kind}-{i:00}.png"), mask);
                 }
                 Cv2.ImWrite(Path.Combine(folder, $"{kind}-{i:00}.png"), image);
             }

@@ -100,6 +100,10 @@ internal static class EvaluateCommand
         foreach (var kind in report.PerKind)
             output.WriteLine($"  {kind.Kind}: {kind.Images} images, recall {F(kind.Recall)}, AUROC vs good {F(kind.AurocVersusGood)}");
         if (report.Localisation is { } l)
+        {
             output.WriteLine($"localisation: pixel AUROC {F(l.PixelAuroc)}  pointing game {F(l.PointingGame)}  region recall {F(l.RegionRecall)}  good parts with regions {F(l.FalseRegionRate)}  region IoU {F(l.MeanRegionIou)}");
+            foreach (var kind in l.PerKind)
+                output.WriteLine($"  {kind.Kind}: {kind.Scored} images, pointing game {F(kind.PointingGame)}, region recall {F(kind.RegionRecall)}, region IoU {F(kind.MeanRegionIou)}");
+        }
     }
 }

@@ -17,6 +17,7 @@ public static class LocalisationMetrics
         options.Validate();
 
         var scored = new List<(FloatMap Heat, bool[] Mask)>();
+        var perKind = new SortedDictionary<string, KindLocalisation>(StringComparer.Ordinal);
         var goods = new List<(FloatMap Heat, IReadOnlyList<Region> Regions)>();
         int withoutHeat = 0, emptyMask = 0, withoutMask = 0;
         int pointingHits = 0, regionHits = 0;
@@ -49,11 +50,14 @@ public static class LocalisationMetrics
             }
 
             scored.Add((heat, mask));
-            if (PointsAtDefect(heat, mask, options.PointingRadius))
-                pointingHits++;
-            if (o.Regions.Any(r => BoxTouchesMask(r.Box, mask, heat.Width, heat.Height)))
-                regionHits++;
-            iouSum += BoxUnionIou(o.Regions, mask, heat.Width, heat.Height);
+            bool points = PointsAtDefect(heat, mask, options.PointingRadius);
+            bool regionHit = o.Regions.Any(r => BoxTouchesMask(r.Box, mask, heat.Width, heat.Height));
+            double iou = BoxUnionIou(o.Regions, mask, heat.Width, heat.Height);
+            if (points) pointingHits++;
+            if (regionHit) regionHits++;
+            iouSum += iou;
+            var kind = perKind.GetValueOrDefault(o.Kind) ?? new KindLocalisation(o.Kind, 0, 0, 0, 0);
+            perKind[o.Kind] = kind.With(points, regionHit, iou);
         }
 
         var goodWithRegions = goods.Count(g => g.Regions.Count > 0);
@@ -77,6 +81,7 @@ public static class LocalisationMetrics
             FalseRegionRate = Rate(goodWithRegions, goods.Count),
             MeanRegionsPerGoodImage = goods.Count == 0 ? null : goods.Average(g => (double)g.Regions.Count),
             MeanRegionIou = scored.Count == 0 ? null : iouSum / scored.Count,
+            PerKind = perKind.Values.ToList(),
         };
     }
 

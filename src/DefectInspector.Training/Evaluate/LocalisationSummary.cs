@@ -50,4 +50,20 @@ public sealed record LocalisationSummary
 
     /// <summary>IoU of the union of region boxes with the mask, averaged over scored defective images (no region: 0).</summary>
     public required double? MeanRegionIou { get; init; }
+
+    /// <summary>The scored defective images by kind (ordinal order): a method can point well at blowholes and poorly at cracks.</summary>
+    public required IReadOnlyList<KindLocalisation> PerKind { get; init; }
+}
+
+/// <summary>Pointing hits, region hits and summed region IoU over one kind's scored defective images.</summary>
+public sealed record KindLocalisation(string Kind, int Scored, int PointingHits, int RegionHits, double IouSum)
+{
+    public double PointingGame => (double)PointingHits / Scored;
+
+    public double RegionRecall => (double)RegionHits / Scored;
+
+    public double MeanRegionIou => IouSum / Scored;
+
+    internal KindLocalisation With(bool pointingHit, bool regionHit, double iou) =>
+        this with { Scored = Scored + 1, PointingHits = PointingHits + (pointingHit ? 1 : 0), RegionHits = RegionHits + (regionHit ? 1 : 0), IouSum = IouSum + iou };
 }

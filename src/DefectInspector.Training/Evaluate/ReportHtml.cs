@@ -157,6 +157,14 @@ internal static class ReportHtml
         Row(html, "Defective images scored", $"{l.DefectImagesScored}; left out: {l.DefectImagesWithEmptyMask} with an empty mask, " +
             $"{l.DefectImagesWithoutMask} without a mask, {l.ImagesWithoutHeat} images without a heatmap");
         html.Append("</table>\n");
+        if (l.PerKind.Count == 0) return;
+        html.Append("<table class=\"kinds\"><tr><th>kind</th><th>images scored</th><th>pointing game</th><th>region recall</th><th>region IoU</th></tr>\n");
+        foreach (var k in l.PerKind)
+        {
+            html.Append($"<tr><td>{E(k.Kind)}</td><td class=\"n\">{k.Scored}</td><td class=\"n\">{Rate(k.PointingGame, k.PointingHits, k.Scored)}</td>");
+            html.Append($"<td class=\"n\">{Rate(k.RegionRecall, k.RegionHits, k.Scored)}</td><td class=\"n\">{F(k.MeanRegionIou)}</td></tr>\n");
+        }
+        html.Append("</table>\n");
     }
 
     private static void Gallery(StringBuilder html, string title, string misjudged, IReadOnlyList<GalleryEntry> entries, Func<GalleryEntry, byte[]> overlay)

@@ -109,7 +109,7 @@ public sealed class LocalisationMetricsTests
         Assert.Equal((60_000L, 60_000), (exact.PixelsTotal, exact.PixelsSampled));
         Assert.Equal(60_000L, sampled.PixelsTotal);
         Assert.InRange(sampled.PixelsSampled, 9_500, 10_500);
-        Assert.Equal(sampled, again);
+        Assert.Equal((sampled.PixelsSampled, sampled.PixelAuroc), (again.PixelsSampled, again.PixelAuroc));
         Assert.InRange(sampled.PixelAuroc!.Value, exact.PixelAuroc!.Value - 0.02, exact.PixelAuroc.Value + 0.02);
         Assert.NotEqual(exact.PixelAuroc, sampled.PixelAuroc);
     }
@@ -139,6 +139,33 @@ public sealed class LocalisationMetricsTests
         Assert.Equal(2, s.GoodImagesWithRegions);
         Assert.Equal(2 / 3.0, s.FalseRegionRate!.Value, 12);
         Assert.Equal(1.0, s.MeanRegionsPerGoodImage);
+    }
+
+    [Fact]
+    public void Each_defect_kind_gets_its_own_pointing_recall_and_iou()
+    {
+        var onDefect = Heat(Size, Size, 1f, (15, 15));
+        var away = Heat(Size, Size, 1f, (60, 60));
+        var mask = Mask(Size, Size, 10, 10, 10, 10);
+        ImageOutcome[] outcomes =
+        [
+            Of("c1.png", "crack", 0.9f, [RegionAt(10, 10, 10, 10)], onDefect, mask),
+            Of("c2.png", "crack", 0.9f, [], away, mask),
+            Of("b1.png", "blowhole", 0.9f, [RegionAt(15, 10, 10, 10)], away, mask),
+            Of("g1.png", "good", 0.2f, [RegionAt(1, 1, 3, 3)], onDefect),
+            Of("n.png", "blowhole", 0.9f, heat: away),
+        ];
+
+        var s = LocalisationMetrics.Compute(outcomes);
+
+        // Ordinal order; good images and the unmasked blowhole are not scored; the totals are the kinds' sums.
+        Assert.Equal(["blowhole", "crack"], s.PerKind.Select(k => k.Kind));
+        var (blowhole, crack) = (s.PerKind[0], s.PerKind[1]);
+        Assert.Equal((1, 0, 1), (blowhole.Scored, blowhole.PointingHits, blowhole.RegionHits));
+        Assert.Equal(1 / 3.0, blowhole.MeanRegionIou, 12);
+        Assert.Equal((2, 1, 1), (crack.Scored, crack.PointingHits, crack.RegionHits));
+        Assert.Equal((0.5, 0.5, 0.5), (crack.PointingGame, crack.RegionRecall, crack.MeanRegionIou));
+        Assert.Equal((s.PointingHits, s.RegionHits), (s.PerKind.Sum(k => k.PointingHits), s.PerKind.Sum(k => k.RegionHits)));
     }
 
     [Fact]
