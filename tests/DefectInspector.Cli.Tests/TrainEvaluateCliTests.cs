@@ -51,7 +51,10 @@ public sealed class TrainEvaluateCliTests : IDisposable
             Assert.Equal("scratch", perKind[0].GetProperty("kind").GetString());
             Assert.Equal(16, perKind[0].GetProperty("scored").GetInt32());
         }
-        Assert.Contains("<th>pointing game</th>", File.ReadAllText(Path.Combine(maskedReport, "report.html")));
+        string maskedHtml = File.ReadAllText(Path.Combine(maskedReport, "report.html"));
+        Assert.Contains("<th>pointing game</th>", maskedHtml);
+        Assert.Contains("Worst pointing", maskedHtml);
+        Assert.Matches(@"peak \d+ px from the defect", maskedHtml);
 
         var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
         Assert.True(explain.ExitCode == 0, explain.ToString());

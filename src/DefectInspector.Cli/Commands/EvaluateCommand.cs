@@ -87,7 +87,8 @@ internal static class EvaluateCommand
         float max = heat.Values.Max();
         var display = new FloatMap(heat.Width, heat.Height, heat.Values.Select(v => max > 0 ? Math.Max(v, 0) / max : 0f).ToArray());
         string header = string.Create(CultureInfo.InvariantCulture, $"{outcome.Kind}: {outcome.PredictedClass} {outcome.DefectScore:0.00}");
-        return OverlayRenderer.Render(frame, display, outcome.Regions, header, new OverlayOptions(MaxWidth: 480));
+        var truth = new TruthMarks(outcome.Mask, outcome.FrameHeat is { } h ? LocalisationMetrics.Peak(h) : null);
+        return OverlayRenderer.Render(frame, display, outcome.Regions, header, new OverlayOptions(MaxWidth: 480), truth);
     }
 
     private static void Print(EvaluationReport report, TextWriter output)

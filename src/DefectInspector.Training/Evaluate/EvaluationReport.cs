@@ -46,6 +46,12 @@ public sealed record EvaluationReport
     /// <summary>The highest-scoring good images, highest first, rejected or not.</summary>
     public required IReadOnlyList<GalleryEntry> WorstFalseRejects { get; init; }
 
+    /// <summary>
+    /// The defective images with a mask whose map peaks farthest from the defect, farthest first, hits or not: where
+    /// the map looks when it does not look at the defect. Empty in reports written before it existed.
+    /// </summary>
+    public IReadOnlyList<GalleryEntry> WorstPointing { get; init; } = [];
+
     public static EvaluationReport Create(IReadOnlyList<ImageOutcome> outcomes, ReportSubject subject, DecisionThresholds decision,
         RegionSettings? regions = null, ReportOptions? options = null)
     {
@@ -88,7 +94,19 @@ public sealed record EvaluationReport
                 .Take(options.GalleryCount)
                 .Select(o => new GalleryEntry(o.Path, o.Kind, o.DefectScore, o.DefectScore >= t))
                 .ToList(),
+            WorstPointing = FarthestPeaks(outcomes, options),
         };
+    }
+
+    private static List<GalleryEntry> FarthestPeaks(IReadOnlyList<ImageOutcome> outcomes, ReportOptions options)
+    {
+        int radius = (options.Localisation ?? new LocalisationOptions()).PointingRadius;
+        return outcomes.Where(o => o.IsDefect && o.FrameHeat is not null && o.Mask is { } mask && mask.Contains(true))
+            .Select(o => (Outcome: o, Distance: LocalisationMetrics.PeakDistance(o.FrameHeat!, o.Mask!)))
+            .OrderByDescending(x => x.Distance).ThenBy(x => x.Outcome.Path, StringComparer.Ordinal)
+            .Take(options.GalleryCount)
+            .Select(x => new GalleryEntry(x.Outcome.Path, x.Outcome.Kind, x.Outcome.DefectScore, x.Distance > radius, Math.Round(x.Distance, 1)))
+            .ToList();
     }
 
     /// <summary>

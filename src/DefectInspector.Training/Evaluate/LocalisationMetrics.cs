@@ -50,7 +50,7 @@ public static class LocalisationMetrics
             }
 
             scored.Add((heat, mask));
-            bool points = PointsAtDefect(heat, mask, options.PointingRadius);
+            bool points = PeakDistance(heat, mask) <= options.PointingRadius;
             bool regionHit = o.Regions.Any(r => BoxTouchesMask(r.Box, mask, heat.Width, heat.Height));
             double iou = BoxUnionIou(o.Regions, mask, heat.Width, heat.Height);
             if (points) pointingHits++;
@@ -86,29 +86,33 @@ public static class LocalisationMetrics
     }
 
     /// <summary>
-    /// Whether the hottest pixel (the first in row-major order on ties) lies within <paramref name="radius"/>
-    /// pixels (Euclidean, centre to centre) of a defect pixel. One point is queried per image, so scanning the
-    /// disc around it is exact and cheaper than a distance transform of the whole mask.
+    /// Frame pixels (Euclidean, centre to centre) from the hottest pixel of <paramref name="heat"/> (the first in
+    /// row-major order on ties) to the nearest defect pixel of <paramref name="mask"/>; infinity when the mask is empty.
     /// </summary>
-    internal static bool PointsAtDefect(FloatMap heat, bool[] mask, int radius)
+    public static double PeakDistance(FloatMap heat, bool[] mask)
     {
+        ArgumentNullException.ThrowIfNull(heat);
+        ArgumentNullException.ThrowIfNull(mask);
+        var (px, py) = Peak(heat);
+        long best = long.MaxValue;
+        for (var i = 0; i < mask.Length; i++)
+        {
+            if (!mask[i]) continue;
+            long dx = i % heat.Width - px, dy = i / heat.Width - py;
+            best = Math.Min(best, dx * dx + dy * dy);
+        }
+        return best == long.MaxValue ? double.PositiveInfinity : Math.Sqrt(best);
+    }
+
+    /// <summary>The hottest pixel of <paramref name="heat"/>, the first in row-major order on ties.</summary>
+    public static (int X, int Y) Peak(FloatMap heat)
+    {
+        ArgumentNullException.ThrowIfNull(heat);
         var peak = 0;
         for (var i = 1; i < heat.Values.Length; i++)
             if (heat.Values[i] > heat.Values[peak])
                 peak = i;
-        int px = peak % heat.Width, py = peak / heat.Width;
-
-        for (var y = Math.Max(0, py - radius); y <= Math.Min(heat.Height - 1, py + radius); y++)
-        {
-            for (var x = Math.Max(0, px - radius); x <= Math.Min(heat.Width - 1, px + radius); x++)
-            {
-                int dx = x - px, dy = y - py;
-                if (dx * dx + dy * dy <= radius * radius && mask[y * heat.Width + x])
-                    return true;
-            }
-        }
-
-        return false;
+        return (peak % heat.Width, peak / heat.Width);
     }
 
     private static bool BoxTouchesMask(Box box, bool[] mask, int width, int height)

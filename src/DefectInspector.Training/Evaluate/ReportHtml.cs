@@ -44,6 +44,9 @@ internal static class ReportHtml
             Localisation(html, localisation);
         Gallery(html, "Worst misses: lowest-scoring defective images", "missed", report.WorstMisses, overlay);
         Gallery(html, "Worst false rejects: highest-scoring good images", "rejected", report.WorstFalseRejects, overlay);
+        if (report.WorstPointing.Count > 0)
+            Gallery(html, "Worst pointing: defective images whose map peaks farthest from the defect (green: the mask; cross: the peak)",
+                "points away", report.WorstPointing, overlay);
         html.Append("</body></html>\n");
         return html.ToString();
     }
@@ -183,7 +186,8 @@ internal static class ReportHtml
             var name = Path.GetFileName(e.Path);
             var verdict = e.Misjudged ? $" &middot; <span class=\"bad\">{misjudged}</span>" : "";
             html.Append($"<figure title=\"{E(e.Path)}\"><img src=\"data:{MimeType(bytes)};base64,{Convert.ToBase64String(bytes)}\" alt=\"{E(name)}\">");
-            html.Append($"<figcaption><b>{E(name)}</b><br>{E(e.Kind)} &middot; score {F(e.Score)}{verdict}</figcaption></figure>\n");
+            var distance = e.PeakDistance is { } d ? $" &middot; peak {d.ToString("0", CultureInfo.InvariantCulture)} px from the defect" : "";
+            html.Append($"<figcaption><b>{E(name)}</b><br>{E(e.Kind)} &middot; score {F(e.Score)}{distance}{verdict}</figcaption></figure>\n");
         }
 
         html.Append("</div>\n");

@@ -14,12 +14,13 @@ public sealed record ImageCounts(int Images, int Defective, int Good);
 public sealed record ImageLevelSummary(double? Auroc, double? AveragePrecision, ConfusionCounts Confusion, int UncertainImages);
 
 /// <summary>
-/// An image shown in a gallery. <see cref="Misjudged"/>: a defective image scored below the threshold (escaped) or
-/// a good image at or above it (falsely rejected).
+/// An image shown in a gallery. <see cref="Misjudged"/>: a defective image scored below the threshold (escaped), a
+/// good image at or above it (falsely rejected), or, in the pointing gallery, a map whose peak lies
+/// <see cref="PeakDistance"/> frame pixels from the defect, beyond the pointing radius.
 /// </summary>
-public sealed record GalleryEntry(string Path, string Kind, float Score, bool Misjudged);
+public sealed record GalleryEntry(string Path, string Kind, float Score, bool Misjudged, double? PeakDistance = null);
 
-/// <summary><see cref="GalleryCount"/> images in each gallery (worst misses, worst false rejects).</summary>
+/// <summary><see cref="GalleryCount"/> images in each gallery (worst misses, worst false rejects, worst pointing).</summary>
 public sealed record ReportOptions(int GalleryCount = 8, LocalisationOptions? Localisation = null)
 {
     public void Validate()

@@ -11,14 +11,17 @@ public static class OverlayRenderer
 {
     private static readonly Scalar BoxColour = new(255, 255, 255);
     private static readonly Scalar LabelBackground = new(0, 0, 0);
+    private static readonly Scalar TruthColour = new(0, 255, 0);
+    private static readonly Scalar PeakColour = new(255, 0, 255);
     private const HersheyFonts Font = HersheyFonts.HersheySimplex;
 
     /// <summary>
     /// <paramref name="frame"/> is the 8-bit gray, BGR or BGRA frame the regions were found on;
     /// <paramref name="normalisedHeat"/> is in [0,1] at any resolution (stretched over the frame);
-    /// <paramref name="regions"/> are in frame pixels. Returns the encoded image bytes.
+    /// <paramref name="regions"/> are in frame pixels; <paramref name="truth"/>, in evaluations, adds the defect's outline
+    /// and the map's peak. Returns the encoded image bytes.
     /// </summary>
-    public static byte[] Render(Mat frame, FloatMap normalisedHeat, IReadOnlyList<Region> regions, string header, OverlayOptions? options = null)
+    public static byte[] Render(Mat frame, FloatMap normalisedHeat, IReadOnlyList<Region> regions, string header, OverlayOptions? options = null, TruthMarks? truth = null)
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(regions);
@@ -35,6 +38,8 @@ public static class OverlayRenderer
         using (var heat = MapMats.ResizedTo(normalisedHeat, size.Width, size.Height, "normalised heatmap"))
             BlendHeat(canvas, heat, options.Alpha);
 
+        if (truth is not null)
+            DrawTruth(canvas, truth, frame.Size(), scale);
         var fontScale = Math.Clamp(size.Width / 900.0, 0.4, 1.2);
         foreach (var region in regions)
             DrawRegion(canvas, region, scale, fontScale);
@@ -85,6 +90,29 @@ public static class OverlayRenderer
                 continue;
             for (var c = 3 * i; c < 3 * i + 3; c++)
                 pixels[c] = (byte)(pixels[c] + w * (jet[c] - pixels[c]) + 0.5f);
+        }
+    }
+
+    private static void DrawTruth(Mat canvas, TruthMarks truth, Size frameSize, double scale)
+    {
+        if (truth.DefectMask is { } defect)
+        {
+            if (defect.Length != frameSize.Width * frameSize.Height)
+                throw new ArgumentException($"defect mask of {defect.Length} pixels: expected the frame's {frameSize.Width}x{frameSize.Height}", nameof(truth));
+            var bytes = new byte[defect.Length];
+            for (var i = 0; i < defect.Length; i++)
+                bytes[i] = defect[i] ? (byte)255 : (byte)0;
+            using var mask = Mat.FromPixelData(frameSize.Height, frameSize.Width, MatType.CV_8UC1, bytes);
+            using var scaled = new Mat();
+            Cv2.Resize(mask, scaled, canvas.Size(), 0, 0, InterpolationFlags.Nearest);
+            Cv2.FindContours(scaled, out var contours, out _, RetrievalModes.External, ContourApproximationModes.ApproxSimple);
+            Cv2.DrawContours(canvas, contours, -1, TruthColour, 1, LineTypes.Link8);
+        }
+
+        if (truth.Peak is { } peak)
+        {
+            var at = new Point((int)Math.Round(peak.X * scale), (int)Math.Round(peak.Y * scale));
+            Cv2.DrawMarker(canvas, at, PeakColour, MarkerTypes.Cross, 14, 2);
         }
     }
 

@@ -31,6 +31,36 @@ public sealed class EvaluationReportTests
         return outcomes;
     }
 
+    [Fact]
+    public void The_pointing_gallery_shows_the_maps_that_peak_farthest_from_their_defect()
+    {
+        // Defect pixels x, y in [4, 8); peaks at 0, 9 and 20 px from them, and an image with nothing marked.
+        var mask = Mask(32, 32, 4, 4, 4, 4);
+        ImageOutcome[] outcomes =
+        [
+            Of("on.png", "crack", 0.9f, heat: Heat(32, 32, 1f, (5, 5)), mask: mask),
+            Of("near.png", "crack", 0.9f, heat: Heat(32, 32, 1f, (16, 7)), mask: mask),
+            Of("far.png", "scratch", 0.9f, heat: Heat(32, 32, 1f, (27, 7)), mask: mask),
+            Of("unmarked.png", "crack", 0.9f, heat: Heat(32, 32, 1f, (27, 7)), mask: new bool[32 * 32]),
+            Of("good.png", "good", 0.1f, heat: Heat(32, 32, 1f, (27, 7))),
+        ];
+
+        var report = EvaluationReport.Create(outcomes, Subject, Decision, options: new ReportOptions(Localisation: new LocalisationOptions(PointingRadius: 10)));
+
+        Assert.Equal(["far.png", "near.png", "on.png"], report.WorstPointing.Select(e => e.Path));
+        Assert.Equal([20.0, 9.0, 0.0], report.WorstPointing.Select(e => e.PeakDistance!.Value));
+        Assert.Equal([true, false, false], report.WorstPointing.Select(e => e.Misjudged));
+        Assert.Single(EvaluationReport.Create(outcomes, Subject, Decision, options: new ReportOptions(GalleryCount: 1)).WorstPointing);
+        var html = ReportHtmlOf(report, outcomes);
+        Assert.Contains("peak 20 px from the defect &middot; <span class=\"bad\">points away</span>", html);
+    }
+
+    private static string ReportHtmlOf(EvaluationReport report, IReadOnlyList<ImageOutcome> outcomes)
+    {
+        using var dir = new TempFolder();
+        return File.ReadAllText(report.Write(dir.Path, outcomes, FakeJpeg).Html);
+    }
+
     /// <summary>Distinct fake JPEG bytes per image (JPEG magic + path), so each data URI can be found.</summary>
     private static byte[] FakeJpeg(ImageOutcome o) => [0xFF, 0xD8, 0xFF, .. Encoding.UTF8.GetBytes(o.Path)];
 
@@ -81,6 +111,8 @@ public sealed class EvaluationReportTests
         Assert.Equal(report.Roc, back.Roc);
         Assert.Equal(report.PerKind, back.PerKind);
         Assert.Equal(report.WorstMisses, back.WorstMisses);
+        Assert.NotEmpty(back.WorstPointing);
+        Assert.Equal(report.WorstPointing, back.WorstPointing);
 
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
@@ -109,9 +141,10 @@ public sealed class EvaluationReportTests
         Assert.Contains("ROC (AUROC", html);
         Assert.Contains("Precision-recall (AP", html);
         Assert.Contains("t = 0.500", html);
-        Assert.Equal(16, Count(html, "<figure"));
-        Assert.Equal(16, rendered.Count);
-        foreach (var entry in report.WorstMisses.Concat(report.WorstFalseRejects))
+        // Worst misses, worst false rejects and worst pointing, 8 each.
+        Assert.Equal(24, Count(html, "<figure"));
+        Assert.Equal(24, rendered.Count);
+        foreach (var entry in report.WorstMisses.Concat(report.WorstFalseRejects).Concat(report.WorstPointing))
         {
             var o = outcomes.Single(x => x.Path == entry.Path);
             Assert.Contains($"src=\"data:image/jpeg;base64,{Convert.ToBase64String(FakeJpeg(o))}\"", html);
@@ -146,7 +179,7 @@ public sealed class EvaluationReportTests
 
         var html = File.ReadAllText(report.Write(dir.Path, outcomes, _ => png).Html);
 
-        Assert.Equal(2, Count(html, "data:image/png;base64,"));
+        Assert.Equal(3, Count(html, "data:image/png;base64,"));
         Assert.DoesNotContain("data:image/jpeg", html);
     }
 

@@ -32,6 +32,17 @@ public sealed class LocalisationMetricsTests
     }
 
     [Fact]
+    public void Peak_distance_is_to_the_nearest_defect_pixel_and_infinite_without_one()
+    {
+        // Peak 14 px right of and 2 px below the square's corner pixel (34, 34): sqrt(14^2 + 2^2).
+        var heat = Heat(Size, Size, 1f, (48, 36));
+
+        Assert.Equal(Math.Sqrt(14 * 14 + 2 * 2), LocalisationMetrics.PeakDistance(heat, Square), 12);
+        Assert.Equal((48, 36), LocalisationMetrics.Peak(heat));
+        Assert.Equal(double.PositiveInfinity, LocalisationMetrics.PeakDistance(heat, new bool[Size * Size]));
+    }
+
+    [Fact]
     public void Pointing_radius_is_configurable()
     {
         var outcome = Of("d.png", "crack", 0.9f, heat: Heat(Size, Size, 1f, (44, 32)), mask: Square);

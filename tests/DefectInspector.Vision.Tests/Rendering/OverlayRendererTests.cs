@@ -66,6 +66,27 @@ public sealed class OverlayRendererTests
     }
 
     [Fact]
+    public void Truth_marks_outline_the_defect_and_cross_the_peak()
+    {
+        using var frame = Frame();
+        var defect = new bool[200 * 100];
+        for (var y = 20; y < 40; y++)
+            for (var x = 20; x < 60; x++)
+                defect[y * 200 + x] = true;
+
+        using var overlay = Decode(OverlayRenderer.Render(frame, Heat(), [], "", new OverlayOptions(Encoding: ImageEncoding.Png),
+            new TruthMarks(defect, (150, 60))));
+
+        Assert.Equal(new Vec3b(0, 255, 0), overlay.At<Vec3b>(30, 20));    // the outline's left edge
+        Assert.Equal(new Vec3b(0, 255, 0), overlay.At<Vec3b>(39, 45));    // its bottom edge
+        Assert.Equal(new Vec3b(120, 130, 140), overlay.At<Vec3b>(30, 40)); // inside: the frame as it was
+        Assert.Equal(new Vec3b(255, 0, 255), overlay.At<Vec3b>(60, 150));  // the peak's cross
+        Assert.Equal(new Vec3b(255, 0, 255), overlay.At<Vec3b>(60, 155));
+        var wrongSize = Assert.Throws<ArgumentException>(() => OverlayRenderer.Render(frame, Heat(), [], "", null, new TruthMarks(new bool[10], null)));
+        Assert.Contains("200x100", wrongSize.Message);
+    }
+
+    [Fact]
     public void Zero_alpha_shows_the_frame_under_the_heat()
     {
         using var frame = Frame();
