@@ -42,6 +42,27 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Cam_at_stride_16_is_the_dilated_features_map_placed_on_the_stride_32_grid()
+    {
+        using var scope = NewDisposeScope();
+        using var dense = model.AtOutputStride(16);
+        dense.eval();
+        var input = TestModels.Input(seed: 2, n: 1, size: 64);
+        Tensor features;
+        using (no_grad())
+            features = dense.Features(input, 0, GapResNet.LastStage);
+        var w = dense.ClassWeights.detach()[1].data<float>().ToArray();
+        var unplaced = HandMap(features, (k, _) => w[k]);
+        using var placed = dense.PlaceLastStageMaps(tensor(unplaced.Select(v => (float)v).ToArray(), [1, 4, 4]));
+
+        var raw = new Cam().Explain(dense, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0].Raw;
+
+        Assert.Equal((4, 4), (raw.Width, raw.Height));
+        AssertClose(placed.data<float>().Select(v => (double)v).ToArray(), raw.Values, 1e-4);
+        Assert.Contains(unplaced.Zip(raw.Values), p => Math.Abs(p.First - p.Second) > 1e-3);
+    }
+
+    [Fact]
     public void Location_logits_are_each_class_cam_plus_its_bias_and_average_to_the_logits()
     {
         using var scope = NewDisposeScope();
@@ -275,14 +296,18 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Theory]
-    [InlineData("cam", 4)]
-    [InlineData("cam", 2)]
-    [InlineData("gradcam++", 4)]
-    [InlineData("layercam", 4)]
-    public void Mirrored_views_average_the_logits_and_the_maps_mirrored_back(string method, int views)
+    [InlineData("cam", 4, 32)]
+    [InlineData("cam", 2, 32)]
+    [InlineData("gradcam++", 4, 32)]
+    [InlineData("layercam", 4, 32)]
+    // At stride 16 each view's map is placed in its own orientation: placing the merged map instead would not match.
+    [InlineData("cam", 4, 16)]
+    public void Mirrored_views_average_the_logits_and_the_maps_mirrored_back(string method, int views, int stride)
     {
         using var scope = NewDisposeScope();
-        using var kinds = TestModels.Random(Architecture.ResNet18, classes: 3, seed: 26);
+        using var strided = TestModels.Random(Architecture.ResNet18, classes: 3, seed: 26);
+        using var kinds = strided.AtOutputStride(stride);
+        kinds.eval();
         // Non-square and asymmetric, so a map that is not mirrored back (or mirrored on the wrong axis) cannot match.
         manual_seed(27);
         var input = randn(2, 3, 96, 64);

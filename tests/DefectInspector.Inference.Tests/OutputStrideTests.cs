@@ -34,6 +34,32 @@ public sealed class OutputStrideTests
     }
 
     [Fact]
+    public void A_stride_16_map_is_drawn_where_the_stride_32_map_draws_the_same_content()
+    {
+        using var scope = NewDisposeScope();
+        using var coarse = new GapResNet(Architecture.ResNet18, 2);
+        using var fine = coarse.AtOutputStride(16);
+        // Content at stride-16 position (2, 2) is stride-32 cell (1, 1), which a resize draws centred on input pixel
+        // 32 * 1.5 = 48; drawn as it is, position (2, 2) would be centred on 16 * 2.5 = 40.
+        var impulse = zeros(1, 6, 6);
+        impulse[0, 2, 2] = tensor(1f);
+
+        var placed = fine.PlaceLastStageMaps(impulse);
+
+        Assert.Equal([1, 6, 6], placed.shape);
+        Assert.Equal(1f, placed.sum().item<float>(), 5);
+        static double DrawnCentre(Tensor profile) => profile.contiguous().data<float>().ToArray().Select((v, k) => v * 16 * (k + 0.5)).Sum();
+        Assert.Equal(48, DrawnCentre(placed[0].sum(1L)), 4); // rows
+        Assert.Equal(48, DrawnCentre(placed[0].sum(0L)), 4); // columns
+        Assert.Equal(40, DrawnCentre(impulse[0].sum(1L)), 4); // unplaced
+        // Edges replicate rather than lose heat; stride 32 is drawn as it is.
+        var corner = zeros(1, 6, 6);
+        corner[0, 0, 0] = tensor(1f);
+        Assert.Equal(1f, fine.PlaceLastStageMaps(corner)[0, 0, 0].item<float>(), 6);
+        Assert.True(allclose(coarse.PlaceLastStageMaps(impulse), impulse, rtol: 0, atol: 0));
+    }
+
+    [Fact]
     public void Only_strides_16_and_32_are_offered() =>
         Assert.Contains("outputStride 8: expected 16 or 32", Assert.Throws<ArgumentException>(() => new GapResNet(Architecture.ResNet18, 2, outputStride: 8)).Message);
 }

@@ -89,7 +89,10 @@ public abstract class CamMethod
         using (no_grad())
         {
             var context = new CamContext(model, views, activations, gradients, score, stage, PerturbationBatchSize, cancellation);
-            raw = MirrorViews.MergeMaps((Weigh(context) * activations).sum(1), request.Views);
+            var maps = (Weigh(context) * activations).sum(1);
+            // Each view's map is placed in its own orientation, before it is mirrored back.
+            if (stage == GapResNet.LastStage) maps = model.PlaceLastStageMaps(maps);
+            raw = MirrorViews.MergeMaps(maps, request.Views);
         }
         return Explanation.From(Name, request.Layer, raw, Normalise(raw, (int)input.shape[2], (int)input.shape[3]), logits, targets);
     }
