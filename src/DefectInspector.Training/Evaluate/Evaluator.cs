@@ -39,7 +39,7 @@ public static class Evaluator
                     var verdict = model.Metadata.Decision.Decide(prediction.DefectScore);
                     var found = verdict.GetsRegions() ? RegionExtractor.Extract(heat, frames[i].Width, frames[i].Height, regions) : [];
                     outcomes.Add(new ImageOutcome(batch[i].Path, batch[i].Kind, batch[i].IsDefect, prediction.DefectScore, prediction.PredictedClassName,
-                        found, HeatmapProjection.ToFrame(heat, frames[i].Width, frames[i].Height), ReadMask(batch[i].MaskPath)));
+                        found, HeatmapProjection.ToFrame(heat, frames[i].Width, frames[i].Height), ReadMask(batch[i].MaskPath, frames[i].Size())));
                 }
             }
             finally
@@ -51,14 +51,13 @@ public static class Evaluator
         return outcomes;
     }
 
-    private static bool[]? ReadMask(string? path)
+    private static bool[]? ReadMask(string? path, OpenCvSharp.Size frame)
     {
         if (path is null) return null;
-        using var mask = Cv2.ImRead(path, ImreadModes.Grayscale);
-        if (mask.Empty()) throw new DataProblemException($"{path}: mask cannot be read: expected an 8-bit image, 255 = defect");
+        using var mask = DefectMasks.Read(path, frame);
         var bytes = mask.AsSpan<byte>();
         var result = new bool[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) result[i] = bytes[i] > 127;
+        for (int i = 0; i < bytes.Length; i++) result[i] = bytes[i] != 0;
         return result;
     }
 }

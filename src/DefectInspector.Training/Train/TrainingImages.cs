@@ -93,13 +93,7 @@ internal sealed class TrainingImages : IDisposable
     private static Mat? ReadMask(string? maskPath, Size frame)
     {
         if (maskPath is null) return null;
-        using var mask = Cv2.ImRead(maskPath, ImreadModes.Grayscale);
-        // The dataset reader checked both already; a file changed since then must not train on a wrong mask.
-        if (mask.Empty())
-            throw new DataProblemException($"mask '{maskPath}' cannot be read: expected an 8-bit image, 255 = defect");
-        if (mask.Size() != frame)
-            throw new DataProblemException($"mask '{maskPath}' is {mask.Width}x{mask.Height} but its image is {frame.Width}x{frame.Height}; expected the same size");
-        var binary = mask.Threshold(127, 255, ThresholdTypes.Binary);
+        var binary = DefectMasks.Read(maskPath, frame);
         if (Cv2.CountNonZero(binary) > 0) return binary;
         binary.Dispose();
         return null;
