@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # DefectInspector daemon image (docs/deploy.md, "Docker").
 #
-#   docker build -t defect-inspector .                                   CPU (libtorch-cpu)
-#   docker build -t defect-inspector:cuda --build-arg TORCH_BACKEND=cuda .  GPU: run with --gpus all
+#   docker build -t defect-inspector .                                   CPU: ONNX Runtime (CPU) and libtorch-cpu
+#   docker build -t defect-inspector:gpu --build-arg FLAVOUR=gpu .       GPU: ONNX Runtime with CUDA and TensorRT;
+#                                                                        run with --gpus all (docs/gpu.md)
 #   docker run --rm defect-inspector --help                              any other command works too
 #
 # The default command is the daemon, `defect-inspector run`, configured by DEFECTINSPECTOR_Section__Key variables
@@ -14,31 +15,33 @@
 # the build patches TorchSharp's native library for the C++ runtime of the machine it runs on (README, "Build
 # notes"), so build and run must see the same libstdc++. Noble's is new enough that no patch is needed.
 
-ARG TORCH_BACKEND=cpu
+ARG FLAVOUR=cpu
 ARG DOTNET_TAG=10.0-noble
-# GPU variant only. libtorch brings its own CUDA libraries; the base supplies the NVIDIA container conventions and
-# matches the CUDA major version of the libtorch package (12.8). Pick a tag your driver supports.
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-runtime-ubuntu24.04
+# GPU flavour only: the daemon serves on ONNX Runtime's CUDA/TensorRT providers (Model:Engine=onnx), which need the CUDA
+# 13 runtime and cuDNN 9 from the base image (what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.32.0 links), and TensorRT 10 for
+# Model:Device=tensorrt (add it to this image, or pick a TensorRT base). libtorch stays the CPU build: the registry has
+# no CUDA libtorch, so training runs on the CPU. Pick a tag your driver supports.
+ARG CUDA_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
 # ---- build ---------------------------------------------------------------------------------------------------------
 # The SDK runs natively on the build machine; the output is linux-x64 whatever that machine is (Directory.Build.props
 # sets the runtime identifier), because the natives (libtorch, OpenCV) exist for linux-x64 only. The runtime stages
 # below are therefore amd64 even when built on an arm64 machine.
 FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_TAG} AS build
-ARG TORCH_BACKEND
+ARG FLAVOUR
 WORKDIR /src
 COPY . .
-# The NuGet cache is a build cache, not a layer: libtorch is large, the CUDA one several GB.
+# The NuGet cache is a build cache, not a layer: libtorch is large, ONNX Runtime's GPU package half a GB.
 RUN --mount=type=cache,id=defect-inspector-nuget,target=/root/.nuget/packages \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
-    dotnet publish src/DefectInspector.Cli -c Release -o /app -p:TorchBackend=${TORCH_BACKEND}
+    dotnet publish src/DefectInspector.Cli -c Release -o /app -p:OnnxRuntimeFlavour=${FLAVOUR}
 
-# ---- runtime bases: one per backend, the final stage picks one ----------------------------------------------------
+# ---- runtime bases: one per flavour, the final stage picks one ----------------------------------------------------
 FROM --platform=linux/amd64 mcr.microsoft.com/dotnet/runtime:${DOTNET_TAG} AS runtime-cpu
 
 FROM --platform=linux/amd64 mcr.microsoft.com/dotnet/runtime:${DOTNET_TAG} AS dotnet-runtime
 
-FROM --platform=linux/amd64 ${CUDA_IMAGE} AS runtime-cuda
+FROM --platform=linux/amd64 ${CUDA_IMAGE} AS runtime-gpu
 # The .NET runtime from Microsoft's image of the same Ubuntu release, and what it needs from the OS
 # (the packages Microsoft's runtime-deps image for noble installs).
 COPY --from=dotnet-runtime /usr/share/dotnet /usr/share/dotnet
@@ -47,14 +50,15 @@ RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
  && apt-get install -y --no-install-recommends ca-certificates libc6 libgcc-s1 libicu74 libssl3t64 libstdc++6 tzdata \
  && rm -rf /var/lib/apt/lists/*
 ENV DOTNET_RUNNING_IN_CONTAINER=true \
+    DEFECTINSPECTOR_Model__Engine=onnx \
     DEFECTINSPECTOR_Model__Device=cuda
 
 # ---- final ---------------------------------------------------------------------------------------------------------
-FROM runtime-${TORCH_BACKEND}
-ARG TORCH_BACKEND
+FROM runtime-${FLAVOUR}
+ARG FLAVOUR
 LABEL org.opencontainers.image.title="defect-inspector" \
       org.opencontainers.image.description="DefectInspector: GAP-ResNet defect inspection with class activation maps, verdicts over MQTT" \
-      io.defect-inspector.torch-backend="${TORCH_BACKEND}"
+      io.defect-inspector.flavour="${FLAVOUR}"
 
 # OpenCvSharp's native library links GTK 3 (libgtk-3-0t64 from Ubuntu 24.04 / Debian 13 on); libtorch needs OpenMP;
 # ffmpeg receives network cameras (rtsp://, http://), which OpenCvSharp's bundled FFmpeg cannot; curl runs the health check.
@@ -74,6 +78,7 @@ WORKDIR /app
 # Binaries stay owned by root: the daemon cannot modify itself.
 COPY --from=build /app ./
 COPY --chmod=0755 deploy/docker/healthcheck.sh /usr/local/bin/defect-inspector-healthcheck
+COPY --chmod=0755 deploy/gpu-check.sh /usr/local/bin/defect-inspector-gpu-check
 
 ENV DEFECTINSPECTOR_Storage__Path=/var/lib/defect-inspector
 VOLUME ["/var/lib/defect-inspector"]

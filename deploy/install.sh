@@ -7,7 +7,7 @@
 # --from DIR: a `dotnet publish src/DefectInspector.Cli -c Release -o DIR` folder. Without it the script uses
 #   ./app next to itself (a release bundle: app/, install.sh, defect-inspector.service), else, in a repository
 #   checkout with the .NET SDK, publishes to artifacts/publish/defect-inspector (as the user who ran sudo;
-#   TORCH_BACKEND=cuda in the environment for a GPU build).
+#   FLAVOUR=gpu in the environment for the ONNX Runtime GPU build, docs/gpu.md).
 # Running it again is safe: binaries and the unit are replaced, the machine's configuration is never overwritten.
 #
 # Paths: /opt/defect-inspector (binaries), /etc/defect-inspector/appsettings.json (configuration),
@@ -94,8 +94,8 @@ publish_from_checkout() {
   dotnet_bin=$(command -v dotnet || true)
   if [ -z "$dotnet_bin" ] && [ -n "$home" ] && [ -x "$home/.dotnet/dotnet" ]; then dotnet_bin="$home/.dotnet/dotnet"; fi
   [ -n "$dotnet_bin" ] || die "no --from folder and no .NET SDK to publish with (run deploy/setup.sh, or pass --from)"
-  say "publishing src/DefectInspector.Cli (TorchBackend=${TORCH_BACKEND:-cpu}) to $out"
-  local cmd=("$dotnet_bin" publish "$repo/src/DefectInspector.Cli" -c Release -o "$out" "-p:TorchBackend=${TORCH_BACKEND:-cpu}")
+  say "publishing src/DefectInspector.Cli (OnnxRuntimeFlavour=${FLAVOUR:-cpu}) to $out"
+  local cmd=("$dotnet_bin" publish "$repo/src/DefectInspector.Cli" -c Release -o "$out" "-p:OnnxRuntimeFlavour=${FLAVOUR:-cpu}")
   if [ -n "$invoker" ]; then
     # As the developer, so bin/ and obj/ in the checkout do not end up owned by root.
     runuser -u "$invoker" -- env HOME="$home" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 "${cmd[@]}"

@@ -7,6 +7,9 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# apt-cache answers only from downloaded package lists: a fresh machine (or image) has none yet.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then as_root apt-get update -qq; fi
+
 # ffmpeg receives and decodes network cameras (rtsp://, http://): OpenCvSharp's bundled FFmpeg has no network protocols.
 # mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to; openssl makes
 # the tests' TLS certificates.

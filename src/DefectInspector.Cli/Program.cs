@@ -4,6 +4,7 @@ using DefectInspector.Cli.Commands;
 var root = new RootCommand("DefectInspector: GAP-ResNet defect inspection with class activation maps.")
 {
     ExplainCommand.Create(),
+    ExportCommand.Create(),
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     BenchCommand.Create(),

@@ -118,7 +118,7 @@ public sealed class WeightsTests : IDisposable
         Assert.Equal(metadata.Decision, m.Decision);
         Assert.Equal(metadata.Explainer, m.Explainer);
         Assert.Equal(2, m.Views);
-        Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Margin, 2), served.Request());
+        Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Margin, 2), ExplainRequest.For(served.Metadata));
         Assert.Equal(0.99, m.Provenance.ValidationMetrics["auroc"]);
         Assert.Equal(64, served.Sha256.Length);
         var x = TestModels.Input(seed: 3, n: 1, size: 64);
@@ -153,9 +153,9 @@ public sealed class WeightsTests : IDisposable
         string older = Path.Combine(dir, "older.dimodel");
         SafetensorsFile.Write(older, source.state_dict(), new Dictionary<string, string> { [ModelBundle.FormatKey] = ModelBundle.FormatValue, [ModelBundle.MetadataKey] = Older });
         using (var served = InspectionModel.FromBundle(older, CPU))
-            Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Logit, 1), served.Request());
+            Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Logit, 1), ExplainRequest.For(served.Metadata));
         using (var overridden = InspectionModel.FromBundle(older, CPU, new ServingOverrides(Views: 4, Score: MapScore.Margin)))
-            Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Margin, 4), overridden.Request());
+            Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Margin, 4), ExplainRequest.For(overridden.Metadata));
         SafetensorsFile.Write(bad, source.state_dict(), new Dictionary<string, string>
         {
             [ModelBundle.FormatKey] = ModelBundle.FormatValue,

@@ -1,9 +1,15 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using DefectInspector.Core.Imaging;
+using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Export;
+using DefectInspector.Inference.Inspect;
 using DefectInspector.Inference.Model;
 using DefectInspector.Inference.Weights;
+using DefectInspector.Training.Train;
 using DefectInspector.Vision.Imaging;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -11,7 +17,8 @@ using static TorchSharp.torch;
 namespace DefectInspector.Cli.Commands;
 
 /// <summary>
-/// `defect-inspector bench`: forward latency and each explainer's cost as a ratio to the bare forward pass,
+/// `defect-inspector bench`: forward latency and each explainer's cost as a ratio to the bare forward pass, on both
+/// engines, the model as served (the trained default when no model is given), and the daemon pipeline on each engine,
 /// all measured in one run on one machine so the ratios compare like with like.
 /// </summary>
 internal static class BenchCommand
@@ -40,23 +47,29 @@ internal static class BenchCommand
         {
             try
             {
+                string device = parse.GetValue(source.Device)!;
+                var engines = parse.GetValue(source.Engine) is { } only ? [Engines.Parse(only, "--engine")] : Engines.Names.ToList();
+                // libtorch has no CUDA build here: on a GPU, --engine onnx measures ONNX Runtime alone (deploy/gpu-check.sh).
+                var torchDevice = engines.Contains(Engines.Torch) ? TorchDevice.Resolve(device) : CPU;
                 using var model = parse.GetValue(source.Model) is null && parse.GetValue(source.Weights) is null
-                    ? ImageNetModel(TorchDevice.Resolve(parse.GetValue(source.Device)!))
-                    : source.Load(parse);
+                    ? ImageNetModel(torchDevice)
+                    : source.LoadTorch(parse, torchDevice);
                 if (parse.GetValue(soak) is var minutes and not 0)
                 {
                     if (minutes < 0) throw new UsageException($"--soak {minutes}: expected minutes > 0");
-                    return await SoakBench.RunAsync(model, minutes, parse.GetValue(maxGrowth), parse.InvocationConfiguration.Output, cancellation);
+                    return await SoakBench.RunAsync(model, engines[^1], minutes, parse.GetValue(maxGrowth), parse.InvocationConfiguration.Output, cancellation);
                 }
-                var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations));
-                var rows = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
+                var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations), engines,
+                    new OnnxSessionSettings { Device = engines.Contains(Engines.Onnx) ? device : "cpu" }, parse.GetValue(source.Model) is null);
                 var output = parse.InvocationConfiguration.Output;
-                Print(rows, model, settings, output);
+                var (rows, agreement) = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
+                Print(rows, agreement, model, settings, output);
                 if (parse.GetValue(pipelineSeconds) is > 0 and int seconds)
-                    PrintPipeline(await RunPipelineAsync(model, rows, TimeSpan.FromSeconds(seconds), cancellation), rows, output);
+                    foreach (string engine in engines)
+                        PrintPipeline(engine, await RunPipelineAsync(model, engine, TimeSpan.FromSeconds(seconds), cancellation), rows, output);
                 return 0;
             }
-            catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException)
+            catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException or EngineUnavailableException)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
                 return 2;
@@ -65,73 +78,114 @@ internal static class BenchCommand
         return command;
     }
 
-    internal sealed record Settings(int Iterations, int Warmup, int ScoreCamIterations);
+    /// <param name="TrainedDefault">Without a bundle, the ImageNet trunk is also served as `train` serves its bundles (256 px, 4 views, stride 16, margin).</param>
+    internal sealed record Settings(int Iterations, int Warmup, int ScoreCamIterations, IReadOnlyList<string> Engines, OnnxSessionSettings Onnx, bool TrainedDefault);
 
     internal sealed record Row(string Name, double MsPerFrame, double? Ratio);
 
-    internal static IReadOnlyList<Row> Run(InspectionModel model, string? imagePath, Settings settings, CancellationToken cancellation)
+    /// <summary>Whether both engines decide the bench's parts alike: verdicts, region counts, and the largest raw-map difference over the map's range.</summary>
+    internal sealed record Agreement(int Parts, int SameVerdicts, int SameRegionCounts, double MaxMapError);
+
+    internal static (IReadOnlyList<Row> Rows, Agreement? Agreement) Run(InspectionModel model, string? imagePath, Settings settings, CancellationToken cancellation)
     {
         var spec = model.Metadata.Preprocessing;
         using var frame = imagePath is null ? BenchFrames.Part(spec.Width * 2, spec.Height * 2, seed: 1) : ImageReader.Read(imagePath);
         var input = Preprocessor.Preprocess(frame, spec);
+        bool torchRows = settings.Engines.Contains(Engines.Torch), onnxRows = settings.Engines.Contains(Engines.Onnx);
         using var scope = NewDisposeScope();
-        var one = model.ToBatch([input]);
-        var eight = model.ToBatch(Enumerable.Repeat(input, 8).ToList());
         var network = model.Network;
         network.eval();
-        var request = model.Request(Layers.Last) with { Views = 1 };
+        var one = model.ToBatch([input]);
+        var eight = model.ToBatch(Enumerable.Repeat(input, 8).ToList());
+        var request = ExplainRequest.For(model.Metadata, Layers.Last) with { Views = 1 };
+        var oneView = model.Metadata with { Views = 1 };
+        var fourViews = model.Metadata with { Views = 4 };
 
-        Action forwardOne = () => Forward(network, one);
-        // What the other output stride costs (docs/model-bundle.md, outputStride): the same weights, layer4 (un)dilated.
-        using var otherStride = network.AtOutputStride(network.OutputStride == 32 ? 16 : 32);
-        otherStride.eval();
-        var explainers = new List<(string Name, int Iterations, Action Pass)>
+        // What serving costs end to end (engine, targets, normalised map, regions): the bundle as calibrated, or without
+        // one the ImageNet trunk served as `train` serves what it makes.
+        using var served = settings.TrainedDefault ? TrainedDefaultServing(model) : null;
+        var servedModel = served ?? model;
+        var servedSpec = servedModel.Metadata.Preprocessing;
+        using var servedFrame = BenchFrames.Part(servedSpec.Width * 2, servedSpec.Height * 2, seed: 1);
+        var servedInput = Preprocessor.Preprocess(servedFrame, servedSpec);
+        string servedName = $"as served ({servedSpec.Width} px, {servedModel.Metadata.Views} view(s), stride {servedModel.Metadata.OutputStride}, {servedModel.Metadata.Explainer.Score.ToString().ToLowerInvariant()} maps)";
+
+        using var onnxForward = onnxRows ? OnnxEngine.FromBytes(OnnxExport.ToBytes(network, oneView, model.Sha256, maps: false), settings.Onnx, "bench") : null;
+        using var onnxOne = onnxRows ? OnnxEngine.FromBytes(OnnxExport.ToBytes(network, oneView, model.Sha256), settings.Onnx, "bench") : null;
+        using var onnxFour = onnxRows ? OnnxEngine.FromBytes(OnnxExport.ToBytes(network, fourViews, model.Sha256), settings.Onnx, "bench") : null;
+        using var onnxServed = onnxRows ? OnnxEngine.FromBytes(OnnxExport.ToBytes(servedModel.Network, servedModel.Metadata, servedModel.Sha256), settings.Onnx, "bench") : null;
+        var servedOnnx = onnxServed is null ? null : new PartInspector(onnxServed);
+        // The engine borrows the model, which the usings above dispose. On a GPU the torch engine stays on the CPU as the
+        // reference the onnx engine's answers are checked against (deploy/gpu-check.sh).
+        bool onGpu = settings.Onnx.Device != "cpu";
+        var servedTorch = torchRows || onGpu ? new PartInspector(new TorchEngine(servedModel)) : null;
+        var thirtyTwo = Enumerable.Repeat(input, 32).ToList();
+        var eightInputs = Enumerable.Repeat(input, 8).ToList();
+
+        Action forwardOne = torchRows ? () => Forward(network, one) : () => onnxForward!.Forward([input]);
+        var explainers = new List<(string Name, int Iterations, Action Pass)>();
+        if (torchRows)
         {
-            ("cam (layer4)", settings.Iterations, () => Explain(new Cam(), network, one, request)),
-            ("gradcam (layer4, closed form)", settings.Iterations, () => Explain(new GradCam(), network, one, request)),
-            ("gradcam++ (layer4, closed form)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request)),
-            ("layercam (layer4, closed form)", settings.Iterations, () => Explain(new LayerCam(), network, one, request)),
-            ("gradcam (layer4, autograd)", settings.Iterations, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
-            ("gradcam (layer3, autograd)", settings.Iterations, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
-            ("gradcam++ (layer3, autograd)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
-            ("layercam (layer3, autograd)", settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
-            ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
-            ($"cam (layer4) at output stride {otherStride.OutputStride}", settings.Iterations, () => Explain(new Cam(), otherStride, one, request)),
-            ("cam (layer4), 4 mirrored views", settings.Iterations, () => Explain(new Cam(), network, one, request with { Views = 4 })),
-        };
+            // What the other output stride costs (docs/model-bundle.md, outputStride): the same weights, layer4 (un)dilated.
+            var otherStride = network.AtOutputStride(network.OutputStride == 32 ? 16 : 32);
+            otherStride.eval();
+            explainers.AddRange(
+            [
+                ("forward, batch 8 (per frame)", settings.Iterations, () => Forward(network, eight)),
+                ("cam (layer4)", settings.Iterations, () => Explain(new Cam(), network, one, request)),
+                ("gradcam (layer4, closed form)", settings.Iterations, () => Explain(new GradCam(), network, one, request)),
+                ("gradcam++ (layer4, closed form)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request)),
+                ("layercam (layer4, closed form)", settings.Iterations, () => Explain(new LayerCam(), network, one, request)),
+                ("gradcam (layer4, autograd)", settings.Iterations, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
+                ("gradcam (layer3, autograd)", settings.Iterations, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
+                ("gradcam++ (layer3, autograd)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
+                ("layercam (layer3, autograd)", settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
+                ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
+                ($"cam (layer4) at output stride {otherStride.OutputStride}", settings.Iterations, () => Explain(new Cam(), otherStride, one, request)),
+                ("cam (layer4), 4 mirrored views", settings.Iterations, () => Explain(new Cam(), network, one, request with { Views = 4 })),
+                ($"{servedName}, per part", settings.Iterations, () => servedTorch!.Decide([servedInput])),
+            ]);
+        }
+        if (onnxRows)
+        {
+            explainers.AddRange(
+            [
+                ("onnx: forward, batch 1", settings.Iterations, () => onnxForward!.Forward([input])),
+                ("onnx: forward, batch 8 (per frame)", settings.Iterations, () => onnxForward!.Forward(eightInputs)),
+                .. onGpu ? [("onnx: forward, batch 32 (per frame)", settings.Iterations, (Action)(() => onnxForward!.Forward(thirtyTwo)))] : Array.Empty<(string, int, Action)>(),
+                ("onnx: cam (layer4)", settings.Iterations, () => onnxOne!.Explain([input], "cam", request)),
+                ("onnx: gradcam (layer4, closed form)", settings.Iterations, () => onnxOne!.Explain([input], "gradcam", request)),
+                ("onnx: gradcam++ (layer4, closed form)", settings.Iterations, () => onnxOne!.Explain([input], "gradcam++", request)),
+                ("onnx: layercam (layer4, closed form)", settings.Iterations, () => onnxOne!.Explain([input], "layercam", request)),
+                ("onnx: cam (layer4), 4 mirrored views", settings.Iterations, () => onnxFour!.Explain([input], "cam", request with { Views = 4 })),
+                ($"onnx: {servedName}, per part", settings.Iterations, () => servedOnnx!.Decide([servedInput])),
+            ]);
+        }
 
         var results = new List<Row>();
         var console = ProgressConsole.Create();
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(progress =>
         {
             var warm = progress.AddTask("warm-up", maxValue: settings.Warmup);
-            var batched = progress.AddTask("forward, batch 1 and 8", maxValue: settings.Iterations);
             var tasks = explainers.Select(c => progress.AddTask(c.Name, maxValue: c.Iterations)).ToList();
 
-            // libtorch's CPU kernels need dozens of passes before their timings settle.
+            // libtorch's CPU kernels (and ONNX Runtime's first runs) need dozens of passes before their timings settle.
             for (int w = 0; w < settings.Warmup; w++)
             {
                 forwardOne();
-                Forward(network, eight);
+                foreach (var (_, count, pass) in explainers)
+                    if (count == settings.Iterations && w % 4 == 0) pass();
                 warm.Increment(1);
             }
 
+            // Each pass is paired with a reference forward pass right before it, so slow drift of the machine's speed
+            // cancels out of the ratio.
             var forwardTimes = new List<double>();
-            var eightTimes = new double[settings.Iterations];
-            for (int k = 0; k < settings.Iterations; k++)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                forwardTimes.Add(Time(forwardOne, 1));
-                eightTimes[k] = Time(() => Forward(network, eight), 8);
-                batched.Increment(1);
-            }
-
-            // Each explainer pass is paired with a forward pass right before it, so slow drift of the
-            // machine's speed cancels out of the ratio.
             var pairs = new List<(string Name, double[] Explain, double[] Forward)>();
             for (int i = 0; i < explainers.Count; i++)
             {
                 var (name, count, pass) = explainers[i];
+                int frames = name.Contains("batch 8", StringComparison.Ordinal) ? 8 : name.Contains("batch 32", StringComparison.Ordinal) ? 32 : 1;
                 pass();
                 var explain = new double[count];
                 var forward = new double[count];
@@ -139,28 +193,64 @@ internal static class BenchCommand
                 {
                     cancellation.ThrowIfCancellationRequested();
                     forward[k] = Time(forwardOne, 1);
-                    explain[k] = Time(pass, 1);
+                    explain[k] = Time(pass, frames);
                     tasks[i].Increment(1);
                 }
                 forwardTimes.AddRange(forward);
                 pairs.Add((name, explain, forward));
             }
 
-            results.Add(new Row("forward, batch 1", Median(forwardTimes), null));
-            results.Add(new Row("forward, batch 8 (per frame)", Median(eightTimes), Median(eightTimes) / Median(forwardTimes)));
+            results.Add(new Row(torchRows ? "forward, batch 1" : "onnx: forward, batch 1", Median(forwardTimes), null));
             foreach (var (name, explain, forward) in pairs)
-                results.Add(new Row(name, Median(explain), Median(explain) / Median(forward)));
+                if (torchRows || name != "onnx: forward, batch 1")
+                    results.Add(new Row(name, Median(explain), Median(explain) / Median(forward)));
         });
-        return results;
+        var agreement = servedTorch is not null && servedOnnx is not null ? Agree(servedTorch, servedOnnx, servedSpec) : null;
+        return (results, agreement);
+    }
+
+    /// <summary>The ImageNet trunk served as `train` serves its bundles: 256 px, 4 mirrored views, output stride 16, margin maps.</summary>
+    private static InspectionModel TrainedDefaultServing(InspectionModel model)
+    {
+        var defaults = new TrainingOptions();
+        var spec = model.Metadata.Preprocessing with { Width = defaults.InputSize, Height = defaults.InputSize };
+        var metadata = model.Metadata with
+        {
+            Preprocessing = spec,
+            Views = defaults.Views,
+            OutputStride = defaults.OutputStride,
+            Explainer = model.Metadata.Explainer with { Score = defaults.MapScore },
+        };
+        return InspectionModel.FromNetwork(model.Network.AtOutputStride(defaults.OutputStride), metadata, model.Device, model.Sha256);
+    }
+
+    /// <summary>Both engines on 16 parts of the synthetic line, half of them scratched.</summary>
+    private static Agreement Agree(PartInspector torchInspector, PartInspector onnxInspector, Preprocessing spec)
+    {
+        int same = 0, sameRegions = 0;
+        double worst = 0;
+        const int parts = 16;
+        for (int seed = 0; seed < parts; seed++)
+        {
+            using var part = BenchFrames.Part(spec.Width * 2, spec.Height * 2, seed, scratched: seed % 2 == 0);
+            var input = Preprocessor.Preprocess(part, spec);
+            var t = torchInspector.Decide([input])[0];
+            var o = onnxInspector.Decide([input])[0];
+            if (t.Verdict == o.Verdict) same++;
+            if (t.Regions.Count == o.Regions.Count) sameRegions++;
+            double range = Math.Max(t.Heatmap.Raw.Values.Max() - t.Heatmap.Raw.Values.Min(), 1e-6);
+            worst = Math.Max(worst, t.Heatmap.Raw.Values.Zip(o.Heatmap.Raw.Values, (a, b) => (double)Math.Abs(a - b)).Max() / range);
+        }
+        return new Agreement(parts, same, sameRegions, worst);
     }
 
     /// <summary>The daemon, in this process: throughput at batch 1 and 8, then latency with the file at half the batch-1 pipeline rate.</summary>
-    private static async Task<IReadOnlyList<PipelineBench.Result>> RunPipelineAsync(InspectionModel model, IReadOnlyList<Row> rows, TimeSpan measure, CancellationToken cancellation)
+    private static async Task<IReadOnlyList<PipelineBench.Result>> RunPipelineAsync(InspectionModel model, string engine, TimeSpan measure, CancellationToken cancellation)
     {
         string work = Directory.CreateTempSubdirectory("di-bench-").FullName;
         try
         {
-            var bench = new PipelineBench(model, work);
+            var bench = new PipelineBench(model, engine, work);
             var one = await bench.ThroughputAsync(1, measure, cancellation);
             var eight = await bench.ThroughputAsync(8, measure, cancellation);
             // Latency is the pipeline's own cost only when frames come slower than it can take them: half its capacity.
@@ -173,17 +263,23 @@ internal static class BenchCommand
         }
     }
 
-    private static void PrintPipeline(IReadOnlyList<PipelineBench.Result> results, IReadOnlyList<Row> rows, TextWriter output)
+    private static void PrintPipeline(string engine, IReadOnlyList<PipelineBench.Result> results, IReadOnlyList<Row> rows, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
-        double forwardMs = rows[0].MsPerFrame;
-        double ForwardFps(int batch) => 1000 / (batch == 1 ? forwardMs : rows[1].MsPerFrame);
+        string prefix = engine == Engines.Onnx ? "onnx: " : "";
+        double Ms(string name) => rows.First(r => r.Name == name).MsPerFrame;
+        double forwardMs = Ms(prefix + "forward, batch 1");
+        double ForwardFps(int batch) => 1000 / (batch == 1 ? forwardMs : Ms(prefix + "forward, batch 8 (per frame)"));
+        double camMs = Ms(prefix + "cam (layer4)");
         output.WriteLine();
-        output.WriteLine("Daemon pipeline in this process: video file -> capture -> inspection (CAM, regions) -> snapshot -> MQTT -> subscriber.");
-        output.WriteLine("| pipeline run | verdicts/s | x forward fps (same batch) | capture-to-received p50 ms | p99 ms | p99 / forward ms (batch 1) |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        output.WriteLine($"Daemon pipeline on the {engine} engine, in this process: video file -> capture -> inspection (CAM, regions) -> snapshot -> outbox -> MQTT -> subscriber.");
+        output.WriteLine("| pipeline run | verdicts/s | x forward fps (same batch) | x cam fps | capture-to-received p50 ms | p99 ms | p99 / forward ms (batch 1) |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
-            output.WriteLine(string.Create(inv, $"| {r.Name} ({r.Verdicts} verdicts) | {r.Fps:0.0} | {r.Fps / ForwardFps(r.Batch):0.00} | {r.LatencyP50Ms:0} | {r.LatencyP99Ms:0} | {r.LatencyP99Ms / forwardMs:0.00} |"));
+            output.WriteLine(string.Create(inv, $"| {engine}: {r.Name} ({r.Verdicts} verdicts) | {r.Fps:0.0} | {r.Fps / ForwardFps(r.Batch):0.00} | {r.Fps * camMs / 1000:0.00} | {r.LatencyP50Ms:0} | {r.LatencyP99Ms:0} | {r.LatencyP99Ms / forwardMs:0.00} |"));
+        var profile = results[0].StageMedians;
+        if (profile.Count > 0)
+            output.WriteLine(string.Create(inv, $"Per-stage medians, {engine}, batch 1 (ms, from the verdicts' timingsMs): {string.Join(", ", profile.Select(p => $"{p.Key} {p.Value:0.0}"))}"));
     }
 
     private static double Time(Action pass, int frames)
@@ -215,15 +311,17 @@ internal static class BenchCommand
     private static InspectionModel ImageNetModel(Device device) =>
         InspectionModel.FromImageNetTrunk(OnnxTrunkImporter.BundledTrunkPath, ["good", "defect"], device);
 
-    private static void Print(IReadOnlyList<Row> rows, InspectionModel model, Settings settings, TextWriter output)
+    private static void Print(IReadOnlyList<Row> rows, Agreement? agreement, InspectionModel model, Settings settings, TextWriter output)
     {
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, device {model.Device.type}, torch threads {get_num_threads()}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset (libgomp spins; `run` sets PASSIVE)"}");
-        output.WriteLine($"medians of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up passes; each ratio is against forward passes paired with it");
+        output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, engines {string.Join(" and ", settings.Engines)}, torch device {model.Device.type}, torch threads {get_num_threads()}, onnx device {settings.Onnx.Device}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset (libgomp spins; `run` sets PASSIVE)"}");
+        output.WriteLine($"medians of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up passes; each ratio is against {rows[0].Name} passes paired with it");
         output.WriteLine();
-        output.WriteLine("| measurement | ms/frame | x forward |");
-        output.WriteLine("|---|---:|---:|");
+        output.WriteLine($"| measurement | ms/frame | frames/s | x {rows[0].Name} |");
+        output.WriteLine("|---|---:|---:|---:|");
         foreach (var row in rows)
-            output.WriteLine($"| {row.Name} | {row.MsPerFrame.ToString("0.0", inv)} | {(row.Ratio is double r ? r.ToString("0.00", inv) : "1.00")} |");
+            output.WriteLine($"| {row.Name} | {row.MsPerFrame.ToString("0.0", inv)} | {(1000 / row.MsPerFrame).ToString("0.0", inv)} | {(row.Ratio is double r ? r.ToString("0.00", inv) : "1.00")} |");
+        if (agreement is not null)
+            output.WriteLine(string.Create(inv, $"\nAs served, torch ({model.Device.type}) and onnx ({settings.Onnx.Device}) on {agreement.Parts} synthetic parts: same verdict {agreement.SameVerdicts}/{agreement.Parts}, same number of regions {agreement.SameRegionCounts}/{agreement.Parts}, largest raw-map difference {agreement.MaxMapError:0.0e0} of the map's range."));
     }
 }

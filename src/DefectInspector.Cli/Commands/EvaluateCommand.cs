@@ -39,9 +39,9 @@ internal static class EvaluateCommand
             var stderr = parse.InvocationConfiguration.Error;
             try
             {
-                using var model = source.Load(parse);
-                var camMethod = CamMethods.Create(parse.GetValue(method) ?? model.Metadata.Explainer.Method);
-                string camLayer = parse.GetValue(layer) ?? model.Metadata.Explainer.Layer;
+                var inspector = source.OpenInspector(parse, parse.GetValue(method), parse.GetValue(layer), className: null);
+                using var engine = inspector.Engine;
+                var model = engine.Metadata;
                 var dataset = data.Read(parse, log);
                 // Data that names a test split is evaluated on it; otherwise on everything selected.
                 var images = dataset.Images.Any(i => i.Split == "test") ? dataset.Images.Where(i => i.Split == "test").ToList() : dataset.Images.ToList();
@@ -51,12 +51,12 @@ internal static class EvaluateCommand
                 var console = ProgressConsole.Create();
                 console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(context =>
                 {
-                    var task = context.AddTask($"evaluating {images.Count} images ({camMethod.Name})", maxValue: images.Count);
-                    outcomes = Evaluator.Run(model, images, camMethod, camLayer, model.Metadata.Regions, parse.GetValue(batchSize), done => task.Value = done, cancellation);
+                    var task = context.AddTask($"evaluating {images.Count} images ({inspector.Method}, {engine.Name} engine)", maxValue: images.Count);
+                    outcomes = Evaluator.Run(inspector, images, parse.GetValue(batchSize), done => task.Value = done, cancellation);
                 });
 
-                var subject = new ReportSubject($"{model.Metadata.Name} {model.Metadata.Version}", model.Sha256, dataset.Source, $"{camMethod.Name}/{camLayer}, {model.Metadata.Explainer.Score.ToString().ToLowerInvariant()}, output stride {model.Metadata.OutputStride}, {model.Metadata.Views} view(s)");
-                var result = EvaluationReport.Create(outcomes, subject, model.Metadata.Decision, model.Metadata.Regions);
+                var subject = new ReportSubject($"{model.Name} {model.Version}", engine.Sha256, dataset.Source, $"{inspector.Method}/{inspector.Layer}, {model.Explainer.Score.ToString().ToLowerInvariant()}, output stride {model.OutputStride}, {model.Views} view(s), {engine.Name} engine");
+                var result = EvaluationReport.Create(outcomes, subject, model.Decision, model.Regions);
                 if (parse.GetValue(report) is { } dir)
                 {
                     Directory.CreateDirectory(dir.FullName);
@@ -71,7 +71,7 @@ internal static class EvaluateCommand
                 stderr.WriteLine("interrupted");
                 return Task.FromResult(130);
             }
-            catch (Exception e) when (e is UsageException or DataProblemException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException or Inference.Weights.WeightsMismatchException)
+            catch (Exception e) when (e is UsageException or DataProblemException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or ImageReadException or Inference.Weights.WeightsMismatchException or Inference.Engine.EngineUnavailableException)
             {
                 stderr.WriteLine($"error: {e.Message}");
                 return Task.FromResult(2);

@@ -1,14 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
 using DefectInspector.Cli.Output;
-using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Inspect;
 using DefectInspector.Inference.Model;
 using DefectInspector.Vision.Imaging;
-using DefectInspector.Vision.Regions;
 using DefectInspector.Vision.Rendering;
 using OpenCvSharp;
-using static TorchSharp.torch;
 
 namespace DefectInspector.Cli.Commands;
 
@@ -45,34 +43,31 @@ internal static class ExplainCommand
             var settings = new ExplainSettings(
                 parse.GetValue(inputs)!, parse.GetValue(method), parse.GetValue(layer), parse.GetValue(targetClass),
                 parse.GetValue(outDir)?.FullName, parse.GetValue(json), parse.GetValue(saveMaps));
-            return Task.FromResult(Run(settings, () => source.Load(parse), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellation));
+            return Task.FromResult(Run(settings, () => source.OpenInspector(parse, settings.Method, settings.Layer, settings.TargetClass),
+                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellation));
         });
         return command;
     }
 
     internal sealed record ExplainSettings(string[] Inputs, string? Method, string? Layer, string? TargetClass, string? OutDir, bool Json, bool SaveMaps);
 
-    internal static int Run(ExplainSettings settings, Func<InspectionModel> loadModel, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    internal static int Run(ExplainSettings settings, Func<PartInspector> open, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
-        InspectionModel model;
-        CamMethod camMethod;
-        ExplainRequest request;
+        PartInspector inspector;
         try
         {
             if (settings.SaveMaps && settings.OutDir is null)
                 throw new UsageException("--save-maps: expected --out DIR for the .npy files");
-            model = loadModel();
-            var defaults = model.Metadata.Explainer;
-            camMethod = CreateMethod(settings.Method ?? defaults.Method);
-            request = CreateRequest(model, settings.Layer ?? defaults.Layer, settings.TargetClass);
+            inspector = open();
         }
-        catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or IOException or InvalidOperationException or Inference.Weights.WeightsMismatchException)
+        catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or IOException or InvalidOperationException
+                                      or Inference.Weights.WeightsMismatchException or Inference.Engine.EngineUnavailableException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return ExitUsage;
         }
 
-        using (model)
+        using (inspector.Engine)
         {
             if (settings.OutDir is not null) Directory.CreateDirectory(settings.OutDir);
             var expanded = ImageInputs.Expand(settings.Inputs);
@@ -87,7 +82,7 @@ internal static class ExplainCommand
                 cancellation.ThrowIfCancellationRequested();
                 try
                 {
-                    var record = ExplainOne(file, model, camMethod, request, settings, names);
+                    var record = ExplainOne(file, inspector, settings, names);
                     stdout.WriteLine(settings.Json
                         ? JsonSerializer.Serialize(record, CliJsonContext.Default.ExplainRecord)
                         : $"{file}: {record.PredictedClass} (defect score {record.DefectScore:0.000}), {record.Regions.Count} region(s){(record.Overlay is null ? "" : " -> " + record.Overlay)}");
@@ -106,67 +101,26 @@ internal static class ExplainCommand
         }
     }
 
-    private static ExplainRecord ExplainOne(string file, InspectionModel model, CamMethod method, ExplainRequest request, ExplainSettings settings, OutputNames names)
+    private static ExplainRecord ExplainOne(string file, PartInspector inspector, ExplainSettings settings, OutputNames names)
     {
         using var frame = ImageReader.Read(file);
-        var input = Preprocessor.Preprocess(frame, model.Metadata.Preprocessing);
-        Explanation explanation;
-        using (var scope = NewDisposeScope())
-            explanation = method.Explain(model.Network, model.ToBatch([input]), request);
-
-        var heatmap = explanation.Heatmaps[0];
-        var prediction = model.Predict(explanation.Logits[0]);
-        IReadOnlyList<Region> regions = prediction.IsGood
-            ? []
-            : RegionExtractor.Extract(heatmap.Raw, frame.Width, frame.Height, model.Metadata.Regions);
+        var part = inspector.Inspect([frame])[0];
+        var (prediction, heatmap, regions) = (part.Prediction, part.Heatmap, part.Regions);
 
         string? overlayPath = null, mapPath = null;
         if (settings.OutDir is not null)
         {
             string stem = names.Claim(Path.GetFileNameWithoutExtension(file));
-            overlayPath = Path.Combine(settings.OutDir, $"{stem}.{method.Name}.jpg");
-            string header = $"{prediction.PredictedClassName} {prediction.DefectScore:0.00} {method.Name}/{heatmap.Layer}";
+            overlayPath = Path.Combine(settings.OutDir, $"{stem}.{inspector.Method}.jpg");
+            string header = $"{prediction.PredictedClassName} {prediction.DefectScore:0.00} {inspector.Method}/{heatmap.Layer}";
             File.WriteAllBytes(overlayPath, OverlayRenderer.Render(frame, heatmap.Normalised, regions, header));
             if (settings.SaveMaps)
             {
-                mapPath = Path.Combine(settings.OutDir, $"{stem}.{method.Name}.npy");
+                mapPath = Path.Combine(settings.OutDir, $"{stem}.{inspector.Method}.npy");
                 NpyWriter.Write(heatmap.Normalised, mapPath);
             }
         }
         return ExplainRecord.From(file, prediction, heatmap, regions, overlayPath, mapPath);
-    }
-
-    private static CamMethod CreateMethod(string name)
-    {
-        try
-        {
-            return CamMethods.Create(name);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException("--" + e.Message);
-        }
-    }
-
-    private static ExplainRequest CreateRequest(InspectionModel model, string layer, string? className)
-    {
-        try
-        {
-            Layers.ToStage(layer);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException("--" + e.Message);
-        }
-        int? target = null;
-        if (className is not null)
-        {
-            int index = model.Metadata.IndexOfClass(className);
-            if (index < 0)
-                throw new UsageException($"--class '{className}': expected one of the model's classes {string.Join(", ", model.Metadata.Classes)}");
-            target = index;
-        }
-        return model.Request(layer, target);
     }
 
     private static void Fail(TextWriter stdout, TextWriter stderr, bool json, string? image, string message)

@@ -6,6 +6,7 @@ using System.Text.Json;
 using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Inference.Bundle;
+using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Model;
 using Microsoft.Extensions.Hosting;
 using MQTTnet;
@@ -19,9 +20,10 @@ namespace DefectInspector.Cli.Commands;
 /// an MQTT subscriber. Throughput runs the file as fast as it goes; latency runs it at half the measured throughput, so
 /// queues stay short and the figure is the pipeline's own cost, not waiting behind a backlog.
 /// </summary>
-internal sealed class PipelineBench(InspectionModel model, string work)
+internal sealed class PipelineBench(InspectionModel model, string engine, string work)
 {
-    public sealed record Result(string Name, int Batch, double Fps, double LatencyP50Ms, double LatencyP99Ms, int Verdicts);
+    /// <param name="StageMedians">Median of each stage's milliseconds over the measured verdicts (their timingsMs).</param>
+    public sealed record Result(string Name, int Batch, double Fps, double LatencyP50Ms, double LatencyP99Ms, int Verdicts, IReadOnlyDictionary<string, double> StageMedians);
 
     /// <summary>Frames as fast as the pipeline takes them, micro-batched up to <paramref name="batch"/>.</summary>
     public Task<Result> ThroughputAsync(int batch, TimeSpan measure, CancellationToken cancellation) =>
@@ -41,8 +43,10 @@ internal sealed class PipelineBench(InspectionModel model, string work)
         long end = Stopwatch.GetTimestamp();
         var window = line.Arrivals.Where(a => a.At >= start && a.At < end).ToList();
         var latencies = window.Select(a => (a.ReceivedAt - a.CapturedAt).TotalMilliseconds).Order().ToArray();
+        var stages = window.SelectMany(a => a.Timings).GroupBy(t => t.Key)
+            .ToDictionary(g => g.Key, g => Percentiles.OfSorted(g.Select(t => t.Value).Order().ToArray(), 0.5));
         return new Result(name, batch, window.Count / Stopwatch.GetElapsedTime(start, end).TotalSeconds,
-            Percentiles.OfSorted(latencies, 0.5), Percentiles.OfSorted(latencies, 0.99), window.Count);
+            Percentiles.OfSorted(latencies, 0.5), Percentiles.OfSorted(latencies, 0.99), window.Count, stages);
     }
 
     /// <summary>
@@ -53,14 +57,19 @@ internal sealed class PipelineBench(InspectionModel model, string work)
     public async Task<RunningLine> StartAsync(int batch, bool realTime, double fps, IReadOnlyList<string> overrides, bool keepArrivals, CancellationToken cancellation)
     {
         string bundle = Path.Combine(work, "bench.dimodel");
-        if (!File.Exists(bundle)) ModelBundle.Save(bundle, model.Network, model.Metadata);
+        if (!File.Exists(bundle))
+        {
+            ModelBundle.Save(bundle, model.Network, model.Metadata);
+            // As a plant would run it: the graph exported beside the bundle, so the onnx daemon never loads libtorch.
+            if (engine == Engines.Onnx) InferenceEngines.EnsureBeside(bundle);
+        }
         string video = WriteVideo(Path.Combine(work, $"line-{fps:0.###}.avi"), model.Metadata.Preprocessing.Width * 2, model.Metadata.Preprocessing.Height * 2, fps);
         int port = FreePort();
         string prefix = "bench";
         List<string> settings =
         [
             $"--Mqtt:Port={port}", $"--Mqtt:TopicPrefix={prefix}", $"--Storage:Path={Path.Combine(work, "state")}",
-            $"--Model:Path={bundle}", $"--Model:Device={model.Device.type.ToString().ToLowerInvariant()}",
+            $"--Model:Path={bundle}", $"--Model:Engine={engine}", $"--Model:Device={model.Device.type.ToString().ToLowerInvariant()}",
             "--Cameras:0:Name=bench", $"--Cameras:0:Source=file:{video}", "--Cameras:0:Loop=true", $"--Cameras:0:RealTime={realTime}",
             $"--Pipeline:MaxBatchSize={batch}", "--Pipeline:StatsIntervalSeconds=0",
             // A daemon running on this machine may hold the default health port.
@@ -90,7 +99,7 @@ internal sealed class PipelineBench(InspectionModel model, string work)
         private readonly IMqttClient subscriber = new MqttClientFactory().CreateMqttClient();
         private long verdicts;
 
-        public ConcurrentQueue<(long At, DateTimeOffset CapturedAt, DateTimeOffset ReceivedAt)> Arrivals { get; } = new();
+        public ConcurrentQueue<(long At, DateTimeOffset CapturedAt, DateTimeOffset ReceivedAt, KeyValuePair<string, double>[] Timings)> Arrivals { get; } = new();
 
         public long Verdicts => Interlocked.Read(ref verdicts);
 
@@ -104,7 +113,10 @@ internal sealed class PipelineBench(InspectionModel model, string work)
                 if (!keepArrivals) return Task.CompletedTask;
                 var received = DateTimeOffset.UtcNow;
                 using var json = JsonDocument.Parse(e.ApplicationMessage.Payload);
-                Arrivals.Enqueue((Stopwatch.GetTimestamp(), json.RootElement.GetProperty("capturedAt").GetDateTimeOffset(), received));
+                var timings = json.RootElement.TryGetProperty("timingsMs", out var t)
+                    ? t.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetDouble())).ToArray()
+                    : [];
+                Arrivals.Enqueue((Stopwatch.GetTimestamp(), json.RootElement.GetProperty("capturedAt").GetDateTimeOffset(), received, timings));
                 return Task.CompletedTask;
             };
             await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithProtocolVersion(MqttProtocolVersion.V500).Build(), cancellation);

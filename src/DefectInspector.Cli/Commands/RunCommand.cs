@@ -26,12 +26,15 @@ internal static class RunCommand
         {
             TreatUnmatchedTokensAsErrors = false,
         };
+        var engine = new Option<string?>("--engine") { Description = "onnx or torch: the same as --Model:Engine=..." };
         command.Options.Add(config);
+        command.Options.Add(engine);
         command.SetAction(async (parse, cancellation) =>
         {
             TorchThreading.PreferPassiveWaiting();
             var stderr = parse.InvocationConfiguration.Error;
-            var host = BuildValidated(parse.GetValue(config)?.FullName, parse.UnmatchedTokens, stderr);
+            IReadOnlyList<string> overrides = parse.GetValue(engine) is { } chosen ? [.. parse.UnmatchedTokens, $"--Model:Engine={chosen}"] : parse.UnmatchedTokens;
+            var host = BuildValidated(parse.GetValue(config)?.FullName, overrides, stderr);
             if (host is null) return ExitConfig;
             using (host)
             {

@@ -16,7 +16,7 @@ internal static class SoakBench
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    public static async Task<int> RunAsync(InspectionModel model, int minutes, double maxGrowthPercent, TextWriter output, CancellationToken cancellation)
+    public static async Task<int> RunAsync(InspectionModel model, string engine, int minutes, double maxGrowthPercent, TextWriter output, CancellationToken cancellation)
     {
         var duration = TimeSpan.FromMinutes(minutes);
         var warmup = SoakAnalysis.WarmupFor(duration);
@@ -26,7 +26,7 @@ internal static class SoakBench
         try
         {
             int healthPort = PipelineBench.FreePort();
-            await using (var line = await new PipelineBench(model, work).StartAsync(batch, realTime: false, fps: 25,
+            await using (var line = await new PipelineBench(model, engine, work).StartAsync(batch, realTime: false, fps: 25,
                 ["--Pipeline:SnapshotOk=true", "--Pipeline:StatsIntervalSeconds=5", $"--Health:Url=http://127.0.0.1:{healthPort}"], keepArrivals: false, cancellation))
             {
                 using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}"), Timeout = TimeSpan.FromSeconds(10) };

@@ -1,5 +1,6 @@
 using DefectInspector.Host.Options;
-using DefectInspector.Inference.Model;
+using DefectInspector.Inference.Engine;
+using DefectInspector.Inference.Inspect;
 using DefectInspector.Training.Demo;
 using DefectInspector.Training.Train;
 using Microsoft.Extensions.Logging;
@@ -7,33 +8,55 @@ using Microsoft.Extensions.Options;
 
 namespace DefectInspector.Host.Hosting;
 
-/// <summary>Loads the configured bundle, or the built-in demo model (trained once into the state directory).</summary>
+/// <summary>
+/// Loads the configured model (or the built-in demo model, trained once into the state directory) on the configured
+/// engine, and says how the line inspects with it.
+/// </summary>
 internal sealed class ModelLoader(IOptions<ModelOptions> model, IOptions<StorageOptions> storage, ITrainingProgress progress, ILogger<ModelLoader> logger)
 {
-    public InspectionModel Load(CancellationToken cancellation)
+    public PartInspector Load(CancellationToken cancellation)
     {
         var options = model.Value;
-        var device = TorchDevice.Resolve(options.Device);
         string path = options.Path;
+        bool onnx = string.Equals(options.Engine, Engines.Onnx, StringComparison.OrdinalIgnoreCase);
         if (path.Length == 0)
         {
-            path = DemoModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), options.Device, progress, logger, cancellation);
+            // The demo trains in TorchSharp; the onnx engine's device (e.g. tensorrt) is not one torch knows.
+            path = DemoModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), onnx ? "cpu" : options.Device, progress, logger, cancellation);
+            // Its ONNX form beside it: later starts never load libtorch.
+            if (onnx) path = InferenceEngines.EnsureBeside(path);
             logger.LogInformation("No Model:Path configured: using the built-in demo model {ModelPath}", path);
         }
+        IInferenceEngine engine;
         try
         {
-            var loaded = InspectionModel.FromBundle(path, device);
-            var m = loaded.Metadata;
-            // Views and stride set the cost of a frame (a forward pass per view, 1.6x at stride 16): say them where the fps is read.
-            logger.LogInformation("Model {ModelName} {ModelVersion} loaded from {ModelPath} on {Device}: classes {Classes}, threshold {Threshold}, {Views} view(s) at output stride {OutputStride}, {MapScore} maps",
-                m.Name, m.Version, path, options.Device, string.Join(",", m.Classes), m.Decision.Threshold, m.Views, m.OutputStride, m.Explainer.Score);
-            return loaded;
+            engine = InferenceEngines.Open(path, options.Engine, options.Device, options.Onnx.ToSettings(options.Device), logger: logger);
+        }
+        catch (EngineUnavailableException e)
+        {
+            throw new DaemonStartException($"Model:Device '{options.Device}': {e.Message}", e);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or Inference.Weights.WeightsMismatchException or InvalidOperationException)
         {
-            throw new DaemonStartException($"Model:Path '{path}': cannot load the model bundle: {e.Message}", e);
+            throw new DaemonStartException($"Model:Path '{path}': cannot load the model: {e.Message}", e);
+        }
+        try
+        {
+            var inspector = new PartInspector(engine, NullIfEmpty(options.Method), NullIfEmpty(options.Layer));
+            var m = engine.Metadata;
+            // Views and stride set the cost of a frame (a forward pass per view, 1.6x at stride 16): say them where the fps is read.
+            logger.LogInformation("Model {ModelName} {ModelVersion} loaded from {ModelPath} on the {Engine} engine, {Device}: classes {Classes}, threshold {Threshold}, {Views} view(s) at output stride {OutputStride}, {MapScore} maps, explained by {Method}/{Layer}",
+                m.Name, m.Version, path, engine.Name, engine.Device, string.Join(",", m.Classes), m.Decision.Threshold, m.Views, m.OutputStride, m.Explainer.Score, inspector.Method, inspector.Layer);
+            return inspector;
+        }
+        catch (ArgumentException e)
+        {
+            engine.Dispose();
+            throw new DaemonStartException($"Model:Method '{options.Method}' / Model:Layer '{options.Layer}' on Model:Engine '{options.Engine}': {e.Message}", e);
         }
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }
 
 /// <summary>Start-up cannot go on; the message names the key or file and what was expected.</summary>

@@ -5,8 +5,7 @@ using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
-using DefectInspector.Inference.Explain;
-using DefectInspector.Inference.Model;
+using DefectInspector.Inference.Engine;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
@@ -31,7 +30,6 @@ internal sealed class PipelineService(
     StationIdentity station,
     StatusReporter reporter,
     IOptions<CamerasOptions> cameras,
-    IOptions<ModelOptions> modelOptions,
     IOptions<PipelineOptions> pipelineOptions,
     IOptions<StorageOptions> storage,
     IOptions<MqttOptions> mqtt,
@@ -52,7 +50,7 @@ internal sealed class PipelineService(
     private readonly List<IFrameSource> sources = [];
     private readonly List<Task> captureTasks = [];
     private readonly Dictionary<string, TriggerInbox> triggers = new(StringComparer.Ordinal);
-    private InspectionModel? model;
+    private IInferenceEngine? engine;
     private Task inspectionLoop = Task.CompletedTask;
     private Task drained = Task.CompletedTask;
     private Task statsLoop = Task.CompletedTask;
@@ -64,12 +62,13 @@ internal sealed class PipelineService(
     {
         var options = pipelineOptions.Value;
         // Loading (or first-start training of the demo model) is seconds of CPU work: keep it off the caller's thread.
-        model = await Task.Run(() => modelLoader.Load(cancellation), cancellation);
-        var method = CamMethods.Create(modelOptions.Value.Method is { Length: > 0 } m ? m : model.Metadata.Explainer.Method);
-        string layer = modelOptions.Value.Layer is { Length: > 0 } l ? l : model.Metadata.Explainer.Layer;
-        var inspector = new FrameInspector(model, method, model.Request(layer), loggers.CreateLogger<FrameInspector>());
-        var modelRef = new ModelReference(model.Metadata.Name, model.Metadata.Version, model.Sha256);
-        var composer = new MessageComposer(topics, station, modelRef, model.Metadata.Decision, method.Name, layer);
+        var partInspector = await Task.Run(() => modelLoader.Load(cancellation), cancellation);
+        engine = partInspector.Engine;
+        var model = engine.Metadata;
+        var inspector = new FrameInspector(partInspector, loggers.CreateLogger<FrameInspector>());
+        string method = inspector.Method, layer = inspector.Layer;
+        var modelRef = new ModelReference(model.Name, model.Version, engine.Sha256);
+        var composer = new MessageComposer(topics, station, modelRef, model.Decision, method, layer);
 
         var queues = new List<CameraQueue>();
         var workers = new List<CameraWorker>();
@@ -109,7 +108,7 @@ internal sealed class PipelineService(
         var archive = CreateArchive();
         // The HMI's parts exist only when Hmi:Url is set.
         var reviews = services.GetService<ReviewStore>();
-        var intake = reviews is null ? null : new ReviewIntake(model.Metadata.GoodClass ?? "good");
+        var intake = reviews is null ? null : new ReviewIntake(model.GoodClass ?? "good");
         var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, archive, intake, services.GetService<LiveFeed>(), stats,
             loggers.CreateLogger<RenderWorker>()).RunAsync);
         var publish = Loop("publish", new PublishWorker(deliveries.Reader, outbox, reviews, loggers.CreateLogger<PublishWorker>()).RunAsync);
@@ -123,10 +122,10 @@ internal sealed class PipelineService(
         // Health: what /healthz watches (a loop that faults) and /readyz reports (the model).
         var loops = new Dictionary<string, Task> { ["inspection"] = inspection, ["render"] = render, ["publish"] = publish, ["status"] = statusLoop, ["stats"] = statsLoop, ["delivery"] = dispatchLoop };
         for (int i = 0; i < workers.Count; i++) loops[$"camera '{cameras.Value.Cameras[i].Name}'"] = captureTasks[i];
-        health.Started(new ServingModel(modelRef, model.Metadata, method.Name, layer), loops);
+        health.Started(new ServingModel(modelRef, model, method, layer), loops);
 
         logger.LogInformation("DefectInspector running: {Cameras} camera(s), model {ModelName} {ModelVersion}, method {Method}/{Layer}. Watch with: mosquitto_sub -V mqttv5 -i watch -h {Host} -p {Port} -t '{Topics}/#' -v",
-            workers.Count, modelRef.Name, modelRef.Version, method.Name, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);
+            workers.Count, modelRef.Name, modelRef.Version, method, layer, MqttIdentity.BrokerHost(mqtt.Value), mqtt.Value.Port, topics.Root);
     }
 
     public async Task StopAsync(CancellationToken cancellation)
@@ -158,7 +157,7 @@ internal sealed class PipelineService(
         // under it, the process could crash on the way out and lose the exit code that says why it stopped.
         for (int i = 0; i < sources.Count; i++)
             if (i >= captureTasks.Count || captureTasks[i].IsCompleted) sources[i].Dispose();
-        if (inspectionLoop.IsCompleted) model?.Dispose();
+        if (inspectionLoop.IsCompleted) engine?.Dispose();
         captureStop.Dispose();
         hardStop.Dispose();
         dispatchStop.Dispose();
@@ -173,7 +172,7 @@ internal sealed class PipelineService(
         Station = station.Station,
         At = DateTimeOffset.UtcNow,
         Version = ProductVersion.Current,
-        Model = model is null ? null : new ModelReference(model.Metadata.Name, model.Metadata.Version, model.Sha256),
+        Model = engine is null ? null : new ModelReference(engine.Metadata.Name, engine.Metadata.Version, engine.Sha256),
         Cameras = status.States,
         Alarms = alarms.Current,
     };

@@ -1,29 +1,22 @@
 using System.Diagnostics;
-using DefectInspector.Core.Decision;
 using DefectInspector.Core.Imaging;
-using DefectInspector.Core.Regions;
 using DefectInspector.Host.Capture;
-using DefectInspector.Inference.Explain;
-using DefectInspector.Inference.Model;
-using DefectInspector.Vision.Imaging;
-using DefectInspector.Vision.Regions;
+using DefectInspector.Core.Decision;
+using DefectInspector.Inference.Inspect;
 using Microsoft.Extensions.Logging;
 using OpenCvSharp;
-using static TorchSharp.torch;
 
 namespace DefectInspector.Host.Inspect;
 
 /// <summary>
-/// Frames in, decisions out: preprocess, one forward pass with the class activation map for the whole batch,
-/// then per frame the verdict and, for parts that are not OK, the regions hotter than good parts get.
+/// Frames in, decisions out, through the one <see cref="PartInspector"/>: a frame that cannot be preprocessed is set
+/// aside on its own, the others are decided in one batch, and each decision carries the stage timings of its frame.
 /// </summary>
-internal sealed class FrameInspector(InspectionModel model, CamMethod method, ExplainRequest request, ILogger logger)
+internal sealed class FrameInspector(PartInspector inspector, ILogger logger)
 {
-    public string Method => method.Name;
+    public string Method => inspector.Method;
 
-    public string Layer => request.Layer;
-
-    public InspectionModel Model => model;
+    public string Layer => inspector.Layer;
 
     /// <summary>
     /// Inspects <paramref name="frames"/>. A frame that cannot be preprocessed is reported through
@@ -38,7 +31,7 @@ internal sealed class FrameInspector(InspectionModel model, CamMethod method, Ex
         {
             try
             {
-                inputs.Add(Preprocessor.Preprocess(frame.Image, model.Metadata.Preprocessing));
+                inputs.Add(inspector.Preprocess(frame.Image));
                 accepted.Add(frame);
             }
             catch (Exception e) when (e is ArgumentException or OpenCVException)
@@ -50,38 +43,24 @@ internal sealed class FrameInspector(InspectionModel model, CamMethod method, Ex
         if (accepted.Count == 0) return results;
         double preprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
-        long inferStart = Stopwatch.GetTimestamp();
-        Explanation explanation;
-        using (NewDisposeScope())
-            explanation = method.Explain(model.Network, model.ToBatch(inputs), request, cancellation);
-        double inferenceMs = Stopwatch.GetElapsedTime(inferStart).TotalMilliseconds;
+        var parts = inspector.Decide(inputs, cancellation);
         var decidedAt = DateTimeOffset.UtcNow;
-
         for (int i = 0; i < accepted.Count; i++)
         {
-            var frame = accepted[i];
-            long regionStart = Stopwatch.GetTimestamp();
-            var prediction = model.Predict(explanation.Logits[i]);
-            var verdict = model.Metadata.Decision.Decide(prediction.DefectScore);
-            var heatmap = explanation.Heatmaps[i];
-            IReadOnlyList<Region> regions = verdict.GetsRegions()
-                ? RegionExtractor.Extract(heatmap.Raw, frame.Image.Width, frame.Image.Height, model.Metadata.Regions)
-                : [];
+            var (frame, part) = (accepted[i], parts[i]);
             var timings = new Dictionary<string, double>
             {
-                ["queue"] = Ms(Stopwatch.GetElapsedTime(frame.EnqueuedAt, start)),
+                ["queue"] = Ms(Stopwatch.GetElapsedTime(frame.EnqueuedAt, start).TotalMilliseconds),
                 ["preprocess"] = Ms(preprocessMs / accepted.Count),
-                ["inference"] = Ms(inferenceMs),
-                ["regions"] = Ms(Stopwatch.GetElapsedTime(regionStart).TotalMilliseconds),
+                ["inference"] = Ms(part.InferenceMs),
+                ["regions"] = Ms(part.RegionsMs),
             };
-            if (regions.Count == 0 && verdict.GetsRegions())
-                logger.LogDebug("Frame {FrameId} of {Camera} is {Verdict} without a region above the calibrated threshold", frame.Id, frame.Camera, verdict);
-            results.Add(new Inspection(frame, prediction, verdict, heatmap, regions, decidedAt, timings));
+            if (part.Regions.Count == 0 && part.Verdict.GetsRegions())
+                logger.LogDebug("Frame {FrameId} of {Camera} is {Verdict} without a region above the calibrated threshold", frame.Id, frame.Camera, part.Verdict);
+            results.Add(new Inspection(frame, part.Prediction, part.Verdict, part.Heatmap, part.Regions, decidedAt, timings));
         }
         return results;
     }
-
-    private static double Ms(TimeSpan t) => Ms(t.TotalMilliseconds);
 
     private static double Ms(double ms) => Math.Round(ms, 2);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 using DefectInspector.Publish;
@@ -73,21 +74,47 @@ internal sealed class CamerasOptionsValidator : IValidateOptions<CamerasOptions>
 
 internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ModelOptions o)
+    private static bool Succeeds(Action check)
     {
-        var e = new ConfigErrors();
-        e.Check(o.Path.Length == 0 || File.Exists(o.Path), "Model:Path", o.Path, "an existing model bundle (.dimodel), or empty for the built-in demo model");
         try
         {
-            TorchDevice.Resolve(o.Device);
+            check();
+            return true;
         }
         catch (ArgumentException)
         {
-            e.Add("Model:Device", o.Device, "cpu, cuda or cuda:N");
+            return false;
         }
-        catch (InvalidOperationException ex)
+    }
+
+    public ValidateOptionsResult Validate(string? name, ModelOptions o)
+    {
+        var e = new ConfigErrors();
+        e.Check(o.Path.Length == 0 || File.Exists(o.Path), "Model:Path", o.Path, "an existing model bundle (.dimodel) or exported graph (.onnx), or empty for the built-in demo model");
+        e.Check(Engines.Names.Contains(o.Engine.ToLowerInvariant()), "Model:Engine", o.Engine, string.Join(" or ", Engines.Names));
+        if (string.Equals(o.Engine, Engines.Onnx, StringComparison.OrdinalIgnoreCase))
         {
-            e.Add("Model:Device", o.Device, $"a device this build can use ({ex.Message})");
+            // ONNX Runtime's own checks: nothing here may load libtorch.
+            var onnx = o.Onnx.ToSettings("cpu");
+            e.Check(Succeeds(() => OnnxDevice.Parse(o.Device, "Model:Device")), "Model:Device", o.Device, "cpu, cuda, cuda:N, tensorrt or tensorrt:N");
+            e.Check(onnx.IntraOpThreads >= 0, "Model:Onnx:IntraOpThreads", onnx.IntraOpThreads, "0 (one per physical core) or more");
+            e.Check(Succeeds(() => onnx.Validate("Model:Onnx:")) || onnx.IntraOpThreads < 0, "Model:Onnx:GraphOptimization", onnx.GraphOptimization, "all, extended, basic or disabled");
+        }
+        else
+        {
+            e.Check(!o.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase), "Model:Path", o.Path, "a model bundle (.dimodel) for the torch engine; serve an .onnx with Model:Engine=onnx");
+            try
+            {
+                TorchDevice.Resolve(o.Device);
+            }
+            catch (ArgumentException)
+            {
+                e.Add("Model:Device", o.Device, "cpu, cuda or cuda:N for the torch engine (tensorrt needs Model:Engine=onnx)");
+            }
+            catch (InvalidOperationException ex)
+            {
+                e.Add("Model:Device", o.Device, $"a device this build can use ({ex.Message})");
+            }
         }
         e.Check(o.Method.Length == 0 || CamMethods.Names.Contains(o.Method.ToLowerInvariant()), "Model:Method", o.Method, $"one of {string.Join(", ", CamMethods.Names)}, or empty for the bundle's");
         e.Check(o.Layer.Length == 0 || Layers.Names.Contains(o.Layer), "Model:Layer", o.Layer, $"one of {string.Join(", ", Layers.Names)}, or empty for the bundle's");

@@ -56,6 +56,23 @@ public sealed record BundleMetadata
     /// <summary>The metadata as stored in the bundle (camelCase JSON), for tools that show it.</summary>
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, BundleJsonContext.Default.BundleMetadata);
 
+    /// <summary>Metadata as stored (in a bundle or an exported ONNX model), validated; errors name <paramref name="source"/>.</summary>
+    public static BundleMetadata FromJson(string json, string source)
+    {
+        BundleMetadata metadata;
+        try
+        {
+            metadata = System.Text.Json.JsonSerializer.Deserialize(json, BundleJsonContext.Default.BundleMetadata)
+                       ?? throw new InvalidDataException($"{source}: empty model metadata");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{source}: model metadata is not valid JSON for schema {CurrentSchema}: {e.Message}", e);
+        }
+        metadata.Validate(source);
+        return metadata;
+    }
+
     public int IndexOfClass(string name)
     {
         for (int i = 0; i < Classes.Count; i++)
@@ -82,7 +99,7 @@ public sealed record BundleMetadata
             Decision.Validate();
             Regions.Validate();
             Model.Layers.ToStage(Explainer.Layer);
-            Explain.CamMethods.Create(Explainer.Method);
+            Explain.CamMethods.Canonical(Explainer.Method);
         }
         catch (ArgumentException e)
         {

@@ -38,18 +38,12 @@ public static class ModelBundle
         {
             if (!header.TryGetValue(FormatKey, out var format) || format != FormatValue || !header.TryGetValue(MetadataKey, out var json))
                 throw new InvalidDataException($"{path}: a safetensors file but not a DefectInspector model bundle (no '{FormatKey}: {FormatValue}' metadata); load plain state dicts with --weights");
-            BundleMetadata metadata;
-            try
+            var metadata = BundleMetadata.FromJson(json, path);
+            if (overrides is not null)
             {
-                metadata = JsonSerializer.Deserialize(json, BundleJsonContext.Default.BundleMetadata)
-                           ?? throw new InvalidDataException($"{path}: empty bundle metadata");
+                metadata = overrides.ApplyTo(metadata);
+                metadata.Validate(path);
             }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}: bundle metadata is not valid JSON for schema {BundleMetadata.CurrentSchema}: {e.Message}", e);
-            }
-            if (overrides is not null) metadata = overrides.ApplyTo(metadata);
-            metadata.Validate(path);
             var model = new GapResNet(Architecture.Parse(metadata.Architecture), metadata.Classes.Count, metadata.OutputStride);
             try
             {

@@ -1,3 +1,4 @@
+using DefectInspector.Inference.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,6 +22,8 @@ public sealed class GapResNet : Module<Tensor, Tensor>
 {
     public const int LastStage = 4;
 
+    private static readonly ConvSpec StemConv = new(2, 3, 1);
+
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly MaxPool2d maxpool;
@@ -40,7 +43,7 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         NumClasses = numClasses;
         OutputStride = outputStride;
 
-        conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
+        conv1 = StemConv.Create(3, 64, 7);
         bn1 = BatchNorm2d(64);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
         long inChannels = 64;
@@ -139,6 +142,21 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         var placed = (padded.narrow(1, 0, h).narrow(2, 0, w) + padded.narrow(1, 1, h).narrow(2, 0, w)
             + padded.narrow(1, 0, h).narrow(2, 1, w) + padded.narrow(1, 1, h).narrow(2, 1, w)) / 4;
         return placed.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Writes the trunk (stem and the four stages) into an ONNX graph after <paramref name="input"/>; returns the last features.</summary>
+    internal string ExportFeatures(OnnxGraphWriter g, string input)
+    {
+        var x = g.Node("Relu", [TrunkExport.ConvBn(g, input, conv1, StemConv, bn1, "conv1", "bn1")]);
+        x = g.Node("MaxPool", [x], attributes: [("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 })]);
+        var stages = new[] { layer1, layer2, layer3, layer4 };
+        for (int s = 0; s < stages.Length; s++)
+        {
+            int i = 0;
+            foreach (var block in stages[s].children())
+                x = ((IExportedBlock)block).Export(g, x, $"{Layers.FromStage(s + 1)}.{i++}");
+        }
+        return x;
     }
 
     /// <summary>A new network with these weights (copied, on their device) run at <paramref name="outputStride"/>; the caller owns it.</summary>

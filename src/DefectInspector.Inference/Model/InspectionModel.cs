@@ -99,19 +99,7 @@ public sealed class InspectionModel : IDisposable
     }
 
     /// <summary>Stacks preprocessed images into one [N, 3, H, W] batch on the model's device.</summary>
-    /// <summary>What to explain as this model is served: <paramref name="layer"/> (default the calibrated one) and class (default a defect class).</summary>
-    public ExplainRequest Request(string? layer = null, int? targetClass = null) =>
-        new(layer ?? Metadata.Explainer.Layer, targetClass, Metadata.GoodClassIndex, Metadata.Explainer.Score, Metadata.Views);
-
     public Tensor ToBatch(IReadOnlyList<InputImage> images) => InputBatch.ToTensor(images, Metadata.Preprocessing, Device);
-
-    public Prediction Predict(float[] logits)
-    {
-        double max = logits.Max();
-        double[] exp = logits.Select(l => Math.Exp(l - max)).ToArray();
-        double sum = exp.Sum();
-        return new Prediction(Metadata.Classes, logits, exp.Select(e => (float)(e / sum)).ToArray(), Metadata.GoodClassIndex);
-    }
 
     public void Dispose() => Network.Dispose();
 }

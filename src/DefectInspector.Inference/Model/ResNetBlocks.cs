@@ -1,3 +1,4 @@
+using DefectInspector.Inference.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,25 +10,40 @@ namespace DefectInspector.Inference.Model;
 /// torchvision's BasicBlock (ResNet-18/34): two 3x3 convs and an identity or 1x1 projection. <paramref name="dilation"/>
 /// (conv1, conv2) serves a stage run without its stride (see <see cref="GapResNet.OutputStride"/>); the weights are the same.
 /// </summary>
-internal sealed class BasicBlock : Module<Tensor, Tensor>
+internal sealed class BasicBlock : Module<Tensor, Tensor>, IExportedBlock
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
+    private readonly ConvSpec spec1;
+    private readonly ConvSpec spec2;
+    private readonly long stride;
 
     public const int Expansion = 1;
 
     public BasicBlock(long inChannels, long channels, long stride, (long First, long Second) dilation = default) : base(nameof(BasicBlock))
     {
         var (d1, d2) = dilation == default ? (1L, 1L) : dilation;
-        conv1 = Conv2d(inChannels, channels, 3, stride: stride, padding: d1, dilation: d1, bias: false);
+        spec1 = new ConvSpec(stride, d1, d1);
+        spec2 = new ConvSpec(1, d2, d2);
+        this.stride = stride;
+        conv1 = spec1.Create(inChannels, channels, 3);
         bn1 = BatchNorm2d(channels);
-        conv2 = Conv2d(channels, channels, 3, padding: d2, dilation: d2, bias: false);
+        conv2 = spec2.Create(channels, channels, 3);
         bn2 = BatchNorm2d(channels);
         downsample = Projection.IfNeeded(inChannels, channels * Expansion, stride);
         RegisterComponents();
+    }
+
+    /// <summary>Writes this block into an ONNX graph after <paramref name="x"/>; returns its output.</summary>
+    public string Export(OnnxGraphWriter g, string x, string prefix)
+    {
+        var y = g.Node("Relu", [TrunkExport.ConvBn(g, x, conv1, spec1, bn1, $"{prefix}.conv1", $"{prefix}.bn1")]);
+        y = TrunkExport.ConvBn(g, y, conv2, spec2, bn2, $"{prefix}.conv2", $"{prefix}.bn2");
+        var identity = downsample is null ? x : Projection.Export(g, x, downsample, stride, $"{prefix}.downsample");
+        return g.Node("Relu", [g.Node("Add", [y, identity])]);
     }
 
     public override Tensor forward(Tensor x)
@@ -41,7 +57,7 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>torchvision's Bottleneck (ResNet-50): 1x1 reduce, 3x3 (carrying the stride, or <paramref name="dilation"/>), 1x1 expand.</summary>
-internal sealed class Bottleneck : Module<Tensor, Tensor>
+internal sealed class Bottleneck : Module<Tensor, Tensor>, IExportedBlock
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -50,19 +66,33 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
     private readonly Sequential? downsample;
+    private readonly ConvSpec spec2;
+    private readonly long stride;
 
     public const int Expansion = 4;
 
     public Bottleneck(long inChannels, long channels, long stride, long dilation = 1) : base(nameof(Bottleneck))
     {
-        conv1 = Conv2d(inChannels, channels, 1, bias: false);
+        spec2 = new ConvSpec(stride, dilation, dilation);
+        this.stride = stride;
+        conv1 = ConvSpec.Pointwise.Create(inChannels, channels, 1);
         bn1 = BatchNorm2d(channels);
-        conv2 = Conv2d(channels, channels, 3, stride: stride, padding: dilation, dilation: dilation, bias: false);
+        conv2 = spec2.Create(channels, channels, 3);
         bn2 = BatchNorm2d(channels);
-        conv3 = Conv2d(channels, channels * Expansion, 1, bias: false);
+        conv3 = ConvSpec.Pointwise.Create(channels, channels * Expansion, 1);
         bn3 = BatchNorm2d(channels * Expansion);
         downsample = Projection.IfNeeded(inChannels, channels * Expansion, stride);
         RegisterComponents();
+    }
+
+    /// <summary>Writes this block into an ONNX graph after <paramref name="x"/>; returns its output.</summary>
+    public string Export(OnnxGraphWriter g, string x, string prefix)
+    {
+        var y = g.Node("Relu", [TrunkExport.ConvBn(g, x, conv1, ConvSpec.Pointwise, bn1, $"{prefix}.conv1", $"{prefix}.bn1")]);
+        y = g.Node("Relu", [TrunkExport.ConvBn(g, y, conv2, spec2, bn2, $"{prefix}.conv2", $"{prefix}.bn2")]);
+        y = TrunkExport.ConvBn(g, y, conv3, ConvSpec.Pointwise, bn3, $"{prefix}.conv3", $"{prefix}.bn3");
+        var identity = downsample is null ? x : Projection.Export(g, x, downsample, stride, $"{prefix}.downsample");
+        return g.Node("Relu", [g.Node("Add", [y, identity])]);
     }
 
     public override Tensor forward(Tensor x)
@@ -76,11 +106,35 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>
     }
 }
 
+/// <summary>A residual block that can write itself into an ONNX graph.</summary>
+internal interface IExportedBlock
+{
+    string Export(OnnxGraphWriter g, string x, string prefix);
+}
+
 internal static class Projection
 {
     /// <summary>The 1x1 strided conv + BN shortcut, named downsample.0 / downsample.1 as in torchvision.</summary>
     public static Sequential? IfNeeded(long inChannels, long outChannels, long stride) =>
         stride == 1 && inChannels == outChannels
             ? null
-            : Sequential(("0", Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)), ("1", BatchNorm2d(outChannels)));
+            : Sequential(("0", new ConvSpec(stride, 0, 1).Create(inChannels, outChannels, 1)), ("1", BatchNorm2d(outChannels)));
+
+    public static string Export(OnnxGraphWriter g, string x, Sequential projection, long stride, string prefix)
+    {
+        var modules = projection.children().ToList();
+        return TrunkExport.ConvBn(g, x, (Conv2d)modules[0], new ConvSpec(stride, 0, 1), (BatchNorm2d)modules[1], $"{prefix}.0", $"{prefix}.1");
+    }
+}
+
+/// <summary>
+/// A conv's stride, (symmetric) padding and dilation: kept beside the module because the ONNX export writes them
+/// out again, and TorchSharp's Conv2d does not hand them back.
+/// </summary>
+internal readonly record struct ConvSpec(long Stride, long Padding, long Dilation)
+{
+    public static ConvSpec Pointwise { get; } = new(1, 0, 1);
+
+    public Conv2d Create(long inChannels, long outChannels, long kernel) =>
+        Conv2d(inChannels, outChannels, kernel, stride: Stride, padding: Padding, dilation: Dilation, bias: false);
 }

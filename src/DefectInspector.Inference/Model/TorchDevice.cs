@@ -14,8 +14,8 @@ public static class TorchDevice
             if (!cuda.is_available())
                 throw new InvalidOperationException(
                     $"device '{name}': TorchSharp's CUDA backend is not available in this build or no GPU is visible. " +
-                    "This build references libtorch-cpu; rebuild with -p:TorchBackend=cuda on a machine that can restore " +
-                    "libtorch-cuda-12.8-linux-x64 (see README, \"GPU builds\"), or use --device cpu.");
+                    "This build references libtorch-cpu (the package registry serves no CUDA libtorch): serve on the GPU with " +
+                    "the onnx engine (--engine onnx, Model:Engine=onnx; docs/gpu.md), or use --device cpu.");
             return device(normalized);
         }
         throw new ArgumentException($"device '{name}': expected cpu, cuda or cuda:N");

@@ -1,7 +1,8 @@
 using DefectInspector.Core.Decision;
 using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Bundle;
-using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Engine;
+using DefectInspector.Inference.Inspect;
 using DefectInspector.Inference.Model;
 using DefectInspector.Training.Calibrate;
 using DefectInspector.Training.Data;
@@ -39,8 +40,9 @@ public static class ModelTrainer
         using var model = InspectionModel.FromNetwork(AtStride(trained.Network, options.OutputStride), draft, Inference.Model.TorchDevice.Resolve(options.Device), "in training");
 
         progress.Phase("calibrating on validation images");
-        var method = CamMethods.Create(options.Method);
-        var outcomes = Evaluator.Run(model, validation, method, options.Layer, draft.Regions, options.BatchSize, null, cancellation);
+        // The engine borrows the model: the using above disposes it.
+        var inspector = new PartInspector(new TorchEngine(model), options.Method, options.Layer, regions: draft.Regions);
+        var outcomes = Evaluator.Run(inspector, validation, options.BatchSize, null, cancellation);
         var scores = outcomes.Select(o => o.DefectScore).ToArray();
         var defect = outcomes.Select(o => o.IsDefect).ToArray();
         var decision = ThresholdCalibrator.Calibrate(scores, defect, goal, options.ReviewFraction);

@@ -1,3 +1,5 @@
+using DefectInspector.Inference.Engine;
+using DefectInspector.Inference.Inspect;
 using DefectInspector.Core.Decision;
 using DefectInspector.Core.Imaging;
 using DefectInspector.Core.Regions;
@@ -56,8 +58,8 @@ public sealed class EvaluatorTests : IDisposable
             Decision = decision,
             Regions = regions,
         };
-        using var model = InspectionModel.FromNetwork(network, metadata, CPU, "test");
-        var outcomes = Evaluator.Run(model, [new LabelledImage(path, "defect", null)], CamMethods.Create("cam"), "layer4", regions, 1, null, CancellationToken.None);
+        using var engine = new TorchEngine(InspectionModel.FromNetwork(network, metadata, CPU, "test"));
+        var outcomes = Evaluator.Run(new PartInspector(engine, "cam", "layer4"), [new LabelledImage(path, "defect", null)], 1, null, CancellationToken.None);
         return Assert.Single(outcomes);
     }
 }
