@@ -172,18 +172,7 @@ public sealed class ExplainCliTests : IDisposable
         }
     }
 
-    private string MakeImages(string name, int count)
-    {
-        string folder = Directory.CreateDirectory(Path.Combine(dir, name)).FullName;
-        for (int i = 0; i < count; i++)
-        {
-            using var image = new Mat(240, 320, MatType.CV_8UC3, new Scalar(120 + 10 * i, 120, 120));
-            Cv2.Randn(image, new Scalar(120, 120, 120), new Scalar(20, 20, 20));
-            Cv2.Line(image, new Point(40 + 20 * i, 60), new Point(200, 150 + 10 * i), new Scalar(20, 20, 20), 4);
-            Cv2.ImWrite(Path.Combine(folder, $"part-{i}.jpg"), image);
-        }
-        return folder;
-    }
+    private string MakeImages(string name, int count) => TestParts.Write(dir, name, count);
 
     private string SaveStateDict(Architecture architecture, int classes, int seed)
     {

@@ -277,9 +277,8 @@ internal static class BenchCommand
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
             output.WriteLine(string.Create(inv, $"| {engine}: {r.Name} ({r.Verdicts} verdicts) | {r.Fps:0.0} | {r.Fps / ForwardFps(r.Batch):0.00} | {r.Fps * camMs / 1000:0.00} | {r.LatencyP50Ms:0} | {r.LatencyP99Ms:0} | {r.LatencyP99Ms / forwardMs:0.00} |"));
-        var profile = results[0].StageMedians;
-        if (profile.Count > 0)
-            output.WriteLine(string.Create(inv, $"Per-stage medians, {engine}, batch 1 (ms, from the verdicts' timingsMs): {string.Join(", ", profile.Select(p => $"{p.Key} {p.Value:0.0}"))}"));
+        foreach (var r in results.Where(r => r.Batch == 1))
+            output.WriteLine(string.Create(inv, $"Stages, {engine}, {r.Name} (ms p50/p99; timingsMs of the verdicts, delivery = render end to subscriber): {string.Join(", ", r.Stages.Select(p => $"{p.Key} {p.Value.P50:0.0}/{p.Value.P99:0.0}"))}"));
     }
 
     private static double Time(Action pass, int frames)

@@ -22,8 +22,10 @@ namespace DefectInspector.Cli.Commands;
 /// </summary>
 internal sealed class PipelineBench(InspectionModel model, string engine, string work)
 {
-    /// <param name="StageMedians">Median of each stage's milliseconds over the measured verdicts (their timingsMs).</param>
-    public sealed record Result(string Name, int Batch, double Fps, double LatencyP50Ms, double LatencyP99Ms, int Verdicts, IReadOnlyDictionary<string, double> StageMedians);
+    /// <param name="Stages">p50 and p99 of each stage's milliseconds over the measured verdicts (their timingsMs), and of
+    /// "delivery": from the end of rendering to the subscriber (outbox, dispatcher, broker).</param>
+    public sealed record Result(string Name, int Batch, double Fps, double LatencyP50Ms, double LatencyP99Ms, int Verdicts,
+        IReadOnlyDictionary<string, (double P50, double P99)> Stages);
 
     /// <summary>Frames as fast as the pipeline takes them, micro-batched up to <paramref name="batch"/>.</summary>
     public Task<Result> ThroughputAsync(int batch, TimeSpan measure, CancellationToken cancellation) =>
@@ -43,8 +45,13 @@ internal sealed class PipelineBench(InspectionModel model, string engine, string
         long end = Stopwatch.GetTimestamp();
         var window = line.Arrivals.Where(a => a.At >= start && a.At < end).ToList();
         var latencies = window.Select(a => (a.ReceivedAt - a.CapturedAt).TotalMilliseconds).Order().ToArray();
-        var stages = window.SelectMany(a => a.Timings).GroupBy(t => t.Key)
-            .ToDictionary(g => g.Key, g => Percentiles.OfSorted(g.Select(t => t.Value).Order().ToArray(), 0.5));
+        var delivery = window.Select(a => KeyValuePair.Create("delivery",
+            (a.ReceivedAt - a.CapturedAt).TotalMilliseconds - a.Timings.FirstOrDefault(t => t.Key == "total").Value));
+        var stages = window.SelectMany(a => a.Timings).Concat(delivery).GroupBy(t => t.Key).ToDictionary(g => g.Key, g =>
+        {
+            var sorted = g.Select(t => t.Value).Order().ToArray();
+            return (Percentiles.OfSorted(sorted, 0.5), Percentiles.OfSorted(sorted, 0.99));
+        });
         return new Result(name, batch, window.Count / Stopwatch.GetElapsedTime(start, end).TotalSeconds,
             Percentiles.OfSorted(latencies, 0.5), Percentiles.OfSorted(latencies, 0.99), window.Count, stages);
     }

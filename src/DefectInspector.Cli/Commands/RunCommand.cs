@@ -116,6 +116,6 @@ internal static class RunCommand
         if (DemoModel.Exists(folder)) return;
         ProgressConsole.Create().Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(context => DemoModel.Ensure(folder, model.Device, new TrainingProgressBar(context), logger, cancellation));
+            .Start(context => DemoModel.Ensure(folder, model.DemoTrainingDevice, new TrainingProgressBar(context), logger, cancellation));
     }
 }

@@ -21,8 +21,7 @@ internal sealed class ModelLoader(IOptions<ModelOptions> model, IOptions<Storage
         bool onnx = string.Equals(options.Engine, Engines.Onnx, StringComparison.OrdinalIgnoreCase);
         if (path.Length == 0)
         {
-            // The demo trains in TorchSharp; the onnx engine's device (e.g. tensorrt) is not one torch knows.
-            path = DemoModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), onnx ? "cpu" : options.Device, progress, logger, cancellation);
+            path = DemoModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), options.DemoTrainingDevice, progress, logger, cancellation);
             // Its ONNX form beside it: later starts never load libtorch.
             if (onnx) path = InferenceEngines.EnsureBeside(path);
             logger.LogInformation("No Model:Path configured: using the built-in demo model {ModelPath}", path);

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace DefectInspector.Host.Inspect;
 
 /// <summary>
-/// The one loop that owns the model (a TorchSharp module is not thread-safe): takes frames from all camera queues
+/// The one loop that owns the inference engine (neither engine is thread-safe): takes frames from all camera queues
 /// round-robin, up to the batch size, waiting at most the latency budget for a batch to fill, and decides them.
 /// Ends when every camera queue is complete and empty, so a stop drains what was captured.
 /// </summary>

@@ -22,6 +22,12 @@ public sealed class ModelOptions
     /// <summary>Layer to explain: layer1..layer4 (layer4 only on the onnx engine); empty = the bundle's.</summary>
     public string Layer { get; set; } = "";
 
+    /// <summary>
+    /// Where the built-in demo model trains: TorchSharp, so the CPU unless the torch engine is given a CUDA device (the
+    /// onnx engine's devices, tensorrt among them, are ONNX Runtime's).
+    /// </summary>
+    public string DemoTrainingDevice => string.Equals(Engine, Engines.Onnx, StringComparison.OrdinalIgnoreCase) ? "cpu" : Device;
+
     /// <summary>ONNX Runtime's session options (Model:Onnx:*), used by the onnx engine.</summary>
     public OnnxOptions Onnx { get; set; } = new();
 }

@@ -98,7 +98,8 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             var onnx = o.Onnx.ToSettings("cpu");
             e.Check(Succeeds(() => OnnxDevice.Parse(o.Device, "Model:Device")), "Model:Device", o.Device, "cpu, cuda, cuda:N, tensorrt or tensorrt:N");
             e.Check(onnx.IntraOpThreads >= 0, "Model:Onnx:IntraOpThreads", onnx.IntraOpThreads, "0 (one per physical core) or more");
-            e.Check(Succeeds(() => onnx.Validate("Model:Onnx:")) || onnx.IntraOpThreads < 0, "Model:Onnx:GraphOptimization", onnx.GraphOptimization, "all, extended, basic or disabled");
+            e.Check(OnnxSessionSettings.OptimizationLevels.Contains(onnx.GraphOptimization.ToLowerInvariant()), "Model:Onnx:GraphOptimization", onnx.GraphOptimization,
+                OnnxSessionSettings.OptimizationChoices);
         }
         else
         {

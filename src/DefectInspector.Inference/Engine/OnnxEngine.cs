@@ -95,9 +95,10 @@ public sealed class OnnxEngine : IInferenceEngine
 
     public void CheckServes(string method, ExplainRequest request)
     {
+        method = CamMethods.Canonical(method);
         if (!OnnxExport.MapOutputs.ContainsKey(method))
             throw new ArgumentException($"method '{method}': the onnx engine serves {string.Join(", ", OnnxExport.MapOutputs.Keys)} (layer4, closed form); autograd methods and Score-CAM run on the torch engine (--engine torch, Model:Engine=torch)");
-        if (!methods.Contains(CamMethods.Canonical(method)))
+        if (!methods.Contains(method))
             throw new ArgumentException($"method '{method}': this ONNX graph carries no maps (exported for the logits alone)");
         if (!string.Equals(request.Layer, Model.Layers.Last, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"layer '{request.Layer}': the onnx engine explains {Model.Layers.Last} only; earlier layers need autograd, on the torch engine (--engine torch, Model:Engine=torch)");
@@ -115,11 +116,11 @@ public sealed class OnnxEngine : IInferenceEngine
         cancellation.ThrowIfCancellationRequested();
         var spec = Metadata.Preprocessing;
         var b = Fill(images);
-        string output = OnnxExport.MapOutputs[method];
+        string name = CamMethods.Canonical(method);
+        string output = OnnxExport.MapOutputs[name];
         var maps = b.Map(output, classes * mapHeight * mapWidth);
         session.Run(runOptions, [OnnxExport.InputName], [b.InputValue], [OnnxExport.LogitsName, output], [b.LogitsValue, maps.Value]);
 
-        string name = CamMethods.Canonical(method);
         int good = Metadata.GoodClassIndex, mapSize = mapHeight * mapWidth;
         var items = new List<(Heatmap, float[])>(images.Count);
         for (int i = 0; i < images.Count; i++)

@@ -32,13 +32,18 @@ public sealed record OnnxSessionSettings
         Optimization(prefix);
     }
 
+    public static IReadOnlyList<string> OptimizationLevels { get; } = ["all", "extended", "basic", "disabled"];
+
+    /// <summary>The levels as a message says them.</summary>
+    public static string OptimizationChoices => $"{string.Join(", ", OptimizationLevels.Take(OptimizationLevels.Count - 1))} or {OptimizationLevels[^1]}";
+
     internal GraphOptimizationLevel Optimization(string prefix = "") => GraphOptimization.ToLowerInvariant() switch
     {
         "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
         "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
         "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
         "disabled" => GraphOptimizationLevel.ORT_DISABLE_ALL,
-        _ => throw new ArgumentException($"{prefix}GraphOptimization '{GraphOptimization}': expected all, extended, basic or disabled"),
+        _ => throw new ArgumentException($"{prefix}GraphOptimization '{GraphOptimization}': expected {OptimizationChoices}"),
     };
 }
 
