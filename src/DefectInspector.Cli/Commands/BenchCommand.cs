@@ -83,6 +83,9 @@ internal static class BenchCommand
 
     internal sealed record Row(string Name, double MsPerFrame, double? Ratio);
 
+    /// <summary>One timed pass: <paramref name="Frames"/> per pass (a batch's per-frame time), warmed up with the forward passes unless it is too slow to.</summary>
+    private sealed record Measurement(string Name, int Iterations, Action Pass, int Frames = 1, bool WarmUp = true);
+
     /// <summary>Whether both engines decide the bench's parts alike: verdicts, region counts, and the largest raw-map difference over the map's range.</summary>
     internal sealed record Agreement(int Parts, int SameVerdicts, int SameRegionCounts, double MaxMapError);
 
@@ -123,42 +126,43 @@ internal static class BenchCommand
         var eightInputs = Enumerable.Repeat(input, 8).ToList();
 
         Action forwardOne = torchRows ? () => Forward(network, one) : () => onnxForward!.Forward([input]);
-        var explainers = new List<(string Name, int Iterations, Action Pass)>();
+        // What the other output stride costs (docs/model-bundle.md, outputStride): the same weights, layer4 (un)dilated.
+        using var otherStride = torchRows ? network.AtOutputStride(network.OutputStride == 32 ? 16 : 32) : null;
+        otherStride?.eval();
+        int n = settings.Iterations;
+        var explainers = new List<Measurement>();
         if (torchRows)
         {
-            // What the other output stride costs (docs/model-bundle.md, outputStride): the same weights, layer4 (un)dilated.
-            var otherStride = network.AtOutputStride(network.OutputStride == 32 ? 16 : 32);
-            otherStride.eval();
             explainers.AddRange(
             [
-                ("forward, batch 8 (per frame)", settings.Iterations, () => Forward(network, eight)),
-                ("cam (layer4)", settings.Iterations, () => Explain(new Cam(), network, one, request)),
-                ("gradcam (layer4, closed form)", settings.Iterations, () => Explain(new GradCam(), network, one, request)),
-                ("gradcam++ (layer4, closed form)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request)),
-                ("layercam (layer4, closed form)", settings.Iterations, () => Explain(new LayerCam(), network, one, request)),
-                ("gradcam (layer4, autograd)", settings.Iterations, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
-                ("gradcam (layer3, autograd)", settings.Iterations, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
-                ("gradcam++ (layer3, autograd)", settings.Iterations, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
-                ("layercam (layer3, autograd)", settings.Iterations, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
-                ($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request)),
-                ($"cam (layer4) at output stride {otherStride.OutputStride}", settings.Iterations, () => Explain(new Cam(), otherStride, one, request)),
-                ("cam (layer4), 4 mirrored views", settings.Iterations, () => Explain(new Cam(), network, one, request with { Views = 4 })),
-                ($"{servedName}, per part", settings.Iterations, () => servedTorch!.Decide([servedInput])),
+                new("forward, batch 8 (per frame)", n, () => Forward(network, eight), Frames: 8),
+                new("cam (layer4)", n, () => Explain(new Cam(), network, one, request)),
+                new("gradcam (layer4, closed form)", n, () => Explain(new GradCam(), network, one, request)),
+                new("gradcam++ (layer4, closed form)", n, () => Explain(new GradCamPlusPlus(), network, one, request)),
+                new("layercam (layer4, closed form)", n, () => Explain(new LayerCam(), network, one, request)),
+                new("gradcam (layer4, autograd)", n, () => Explain(new GradCam { UseClosedFormGradients = false }, network, one, request)),
+                new("gradcam (layer3, autograd)", n, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
+                new("gradcam++ (layer3, autograd)", n, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
+                new("layercam (layer3, autograd)", n, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
+                new($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request), WarmUp: false),
+                new($"cam (layer4) at output stride {otherStride!.OutputStride}", n, () => Explain(new Cam(), otherStride, one, request)),
+                new("cam (layer4), 4 mirrored views", n, () => Explain(new Cam(), network, one, request with { Views = 4 })),
+                new($"{servedName}, per part", n, () => servedTorch!.Decide([servedInput])),
             ]);
         }
         if (onnxRows)
         {
+            explainers.Add(new("onnx: forward, batch 1", n, () => onnxForward!.Forward([input])));
+            explainers.Add(new("onnx: forward, batch 8 (per frame)", n, () => onnxForward!.Forward(eightInputs), Frames: 8));
+            if (onGpu) explainers.Add(new("onnx: forward, batch 32 (per frame)", n, () => onnxForward!.Forward(thirtyTwo), Frames: 32));
             explainers.AddRange(
             [
-                ("onnx: forward, batch 1", settings.Iterations, () => onnxForward!.Forward([input])),
-                ("onnx: forward, batch 8 (per frame)", settings.Iterations, () => onnxForward!.Forward(eightInputs)),
-                .. onGpu ? [("onnx: forward, batch 32 (per frame)", settings.Iterations, (Action)(() => onnxForward!.Forward(thirtyTwo)))] : Array.Empty<(string, int, Action)>(),
-                ("onnx: cam (layer4)", settings.Iterations, () => onnxOne!.Explain([input], "cam", request)),
-                ("onnx: gradcam (layer4, closed form)", settings.Iterations, () => onnxOne!.Explain([input], "gradcam", request)),
-                ("onnx: gradcam++ (layer4, closed form)", settings.Iterations, () => onnxOne!.Explain([input], "gradcam++", request)),
-                ("onnx: layercam (layer4, closed form)", settings.Iterations, () => onnxOne!.Explain([input], "layercam", request)),
-                ("onnx: cam (layer4), 4 mirrored views", settings.Iterations, () => onnxFour!.Explain([input], "cam", request with { Views = 4 })),
-                ($"onnx: {servedName}, per part", settings.Iterations, () => servedOnnx!.Decide([servedInput])),
+                new("onnx: cam (layer4)", n, () => onnxOne!.Explain([input], "cam", request)),
+                new("onnx: gradcam (layer4, closed form)", n, () => onnxOne!.Explain([input], "gradcam", request)),
+                new("onnx: gradcam++ (layer4, closed form)", n, () => onnxOne!.Explain([input], "gradcam++", request)),
+                new("onnx: layercam (layer4, closed form)", n, () => onnxOne!.Explain([input], "layercam", request)),
+                new("onnx: cam (layer4), 4 mirrored views", n, () => onnxFour!.Explain([input], "cam", request with { Views = 4 })),
+                new($"onnx: {servedName}, per part", n, () => servedOnnx!.Decide([servedInput])),
             ]);
         }
 
@@ -173,8 +177,9 @@ internal static class BenchCommand
             for (int w = 0; w < settings.Warmup; w++)
             {
                 forwardOne();
-                foreach (var (_, count, pass) in explainers)
-                    if (count == settings.Iterations && w % 4 == 0) pass();
+                // Every fourth round also each measurement's own work, so ONNX Runtime's sessions settle too.
+                if (w % 4 == 0)
+                    foreach (var m in explainers.Where(m => m.WarmUp)) m.Pass();
                 warm.Increment(1);
             }
 
@@ -184,8 +189,7 @@ internal static class BenchCommand
             var pairs = new List<(string Name, double[] Explain, double[] Forward)>();
             for (int i = 0; i < explainers.Count; i++)
             {
-                var (name, count, pass) = explainers[i];
-                int frames = name.Contains("batch 8", StringComparison.Ordinal) ? 8 : name.Contains("batch 32", StringComparison.Ordinal) ? 32 : 1;
+                var (name, count, pass, frames, _) = explainers[i];
                 pass();
                 var explain = new double[count];
                 var forward = new double[count];

@@ -7,6 +7,7 @@ using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Engine;
+using DefectInspector.Inference.Export;
 using DefectInspector.Inference.Model;
 using Microsoft.Extensions.Hosting;
 using MQTTnet;
@@ -67,8 +68,10 @@ internal sealed class PipelineBench(InspectionModel model, string engine, string
         if (!File.Exists(bundle))
         {
             ModelBundle.Save(bundle, model.Network, model.Metadata);
-            // As a plant would run it: the graph exported beside the bundle, so the onnx daemon never loads libtorch.
-            if (engine == Engines.Onnx) InferenceEngines.EnsureBeside(bundle);
+            // As a plant would run it: the graph exported beside the bundle (the identity it carries is the bundle file's),
+            // so the onnx daemon never loads libtorch.
+            if (engine == Engines.Onnx)
+                OnnxExport.WriteFile(Path.ChangeExtension(bundle, InferenceEngines.OnnxExtension), OnnxExport.ToBytes(model.Network, model.Metadata, ModelBundle.Sha256(bundle)));
         }
         string video = WriteVideo(Path.Combine(work, $"line-{fps:0.###}.avi"), model.Metadata.Preprocessing.Width * 2, model.Metadata.Preprocessing.Height * 2, fps);
         int port = FreePort();

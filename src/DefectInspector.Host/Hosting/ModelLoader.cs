@@ -18,18 +18,17 @@ internal sealed class ModelLoader(IOptions<ModelOptions> model, IOptions<Storage
     {
         var options = model.Value;
         string path = options.Path;
-        bool onnx = string.Equals(options.Engine, Engines.Onnx, StringComparison.OrdinalIgnoreCase);
-        if (path.Length == 0)
+        bool demo = path.Length == 0;
+        if (demo)
         {
             path = DemoModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), options.DemoTrainingDevice, progress, logger, cancellation);
-            // Its ONNX form beside it: later starts never load libtorch.
-            if (onnx) path = InferenceEngines.EnsureBeside(path);
             logger.LogInformation("No Model:Path configured: using the built-in demo model {ModelPath}", path);
         }
         IInferenceEngine engine;
         try
         {
-            engine = InferenceEngines.Open(path, options.Engine, options.Device, options.Onnx.ToSettings(options.Device), logger: logger);
+            // The demo's folder is ours: its ONNX form is kept beside it, so later starts never load libtorch.
+            engine = InferenceEngines.Open(path, options.Engine, options.Device, options.Onnx.ToSettings(options.Device), logger: logger, writeBeside: demo);
         }
         catch (EngineUnavailableException e)
         {

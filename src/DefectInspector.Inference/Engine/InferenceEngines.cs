@@ -17,10 +17,11 @@ public static class InferenceEngines
     /// <summary>
     /// A bundle (.dimodel) or an exported graph (.onnx) on <paramref name="engine"/>. The onnx engine serves a bundle
     /// through its exported form: the .onnx beside it when that was exported from this very bundle (its source_sha256
-    /// matches; libtorch is then never loaded), else an export made now, in memory.
+    /// matches; libtorch is then never loaded), else an export made now, in memory, and with <paramref name="writeBeside"/>
+    /// also written beside the bundle so that later starts take it from there.
     /// </summary>
     public static IInferenceEngine Open(string path, string engine, string device, OnnxSessionSettings? onnx = null,
-        ServingOverrides? overrides = null, ILogger? logger = null)
+        ServingOverrides? overrides = null, ILogger? logger = null, bool writeBeside = false)
     {
         engine = Engines.Parse(engine, "engine");
         bool overridden = overrides is not null && overrides != new ServingOverrides();
@@ -44,7 +45,15 @@ public static class InferenceEngines
             logger?.LogWarning("{OnnxPath} was exported from another bundle than {ModelPath}: exporting again, in memory", beside, path);
         }
         var bytes = ExportBundle(path, overrides);
-        logger?.LogInformation("Exported {ModelPath} to ONNX in memory for the onnx engine; `defect-inspector export` writes it beside the bundle, and starts then skip this", path);
+        if (writeBeside && !overridden)
+        {
+            OnnxExport.WriteFile(beside, bytes);
+            logger?.LogInformation("Exported {ModelPath} to {OnnxPath} for the onnx engine", path, beside);
+        }
+        else
+        {
+            logger?.LogInformation("Exported {ModelPath} to ONNX in memory for the onnx engine; `defect-inspector export` writes it beside the bundle, and starts then skip this", path);
+        }
         return OnnxEngine.FromBytes(bytes, Settings(onnx, device), path);
     }
 
@@ -54,20 +63,6 @@ public static class InferenceEngines
         if (Engines.Parse(engine, "engine") == Engines.Torch) return new TorchEngine(model);
         using (model)
             return OnnxEngine.FromBytes(OnnxExport.ToBytes(model.Network, model.Metadata, model.Sha256), Settings(onnx, device), model.Metadata.Name);
-    }
-
-    /// <summary>Writes the ONNX form of the bundle at <paramref name="bundlePath"/> beside it, unless one exported from it is there.</summary>
-    public static string EnsureBeside(string bundlePath)
-    {
-        string beside = Path.ChangeExtension(bundlePath, OnnxExtension);
-        if (File.Exists(beside))
-        {
-            using var existing = OnnxEngine.Open(beside, new OnnxSessionSettings { IntraOpThreads = 1, GraphOptimization = "disabled" });
-            if (existing.Sha256 == ModelBundle.Sha256(bundlePath)) return beside;
-        }
-        File.WriteAllBytes(beside + ".tmp", ExportBundle(bundlePath, null));
-        File.Move(beside + ".tmp", beside, overwrite: true);
-        return beside;
     }
 
     // TorchSharp stays in methods of its own, so that serving an .onnx never JIT-compiles a reference to it (and so

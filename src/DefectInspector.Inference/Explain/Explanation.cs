@@ -1,4 +1,5 @@
 using DefectInspector.Core.Explain;
+using DefectInspector.Vision.Imaging;
 
 namespace DefectInspector.Inference.Explain;
 

@@ -41,11 +41,13 @@ public static class OnnxExport
     };
 
     /// <summary>Writes <paramref name="model"/> as served (its stride, views and map score) to <paramref name="path"/>.</summary>
-    public static void Write(InspectionModel model, string path)
+    public static void Write(InspectionModel model, string path) => WriteFile(path, ToBytes(model.Network, model.Metadata, model.Sha256));
+
+    /// <summary>Writes an exported graph's bytes whole or not at all: a reader never sees half a model.</summary>
+    public static void WriteFile(string path, byte[] onnx)
     {
-        byte[] bytes = ToBytes(model.Network, model.Metadata, model.Sha256);
         string temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
+        File.WriteAllBytes(temp, onnx);
         File.Move(temp, path, overwrite: true);
     }
 

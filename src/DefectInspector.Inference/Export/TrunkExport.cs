@@ -6,9 +6,6 @@ namespace DefectInspector.Inference.Export;
 /// <summary>The ONNX form of the trunk's one repeated unit: a bias-free conv followed by its BatchNorm (eval statistics).</summary>
 internal static class TrunkExport
 {
-    /// <summary>torchvision's (and TorchSharp's) BatchNorm2d epsilon; imported trunks fold any other into running_var.</summary>
-    public const float BatchNormEpsilon = 1e-5f;
-
     public static string ConvBn(OnnxGraphWriter g, string x, Conv2d conv, ConvSpec spec, BatchNorm2d bn, string name, string bnName)
     {
         var weight = conv.weight!;
@@ -23,6 +20,7 @@ internal static class TrunkExport
         return g.Node("BatchNormalization",
             [y, g.Weight($"{bnName}.weight", bn.weight!), g.Weight($"{bnName}.bias", bn.bias!),
              g.Weight($"{bnName}.running_mean", bn.running_mean!), g.Weight($"{bnName}.running_var", bn.running_var!)],
-            attributes: [("epsilon", BatchNormEpsilon)]);
+            // Imported trunks fold any other epsilon into running_var, so every GapResNet uses torchvision's.
+            attributes: [("epsilon", (float)Weights.OnnxTrunkImporter.TorchBatchNormEpsilon)]);
     }
 }
