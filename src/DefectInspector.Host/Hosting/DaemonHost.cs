@@ -1,3 +1,4 @@
+using DefectInspector.Host.Capture;
 using DefectInspector.Host.Health;
 using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Options;
@@ -99,6 +100,7 @@ public static class DaemonHost
         });
         builder.Services.AddSingleton<StatusReporter>();
         builder.Services.AddSingleton<AlarmBoard>();
+        builder.Services.AddSingleton<TriggerDesk>();
         builder.Services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;

@@ -177,6 +177,7 @@ internal sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         e.Check(TopicName.IsValid(o.TopicPrefix), "Mqtt:TopicPrefix", o.TopicPrefix, TopicName.Allowed);
         e.Check(o.ClientId.Length <= 128 && !o.ClientId.Any(char.IsWhiteSpace), "Mqtt:ClientId", o.ClientId, "at most 128 characters without spaces, or empty for one derived from the station");
         e.Check(o.KeepAliveSeconds is >= 1 and <= 3600, "Mqtt:KeepAliveSeconds", o.KeepAliveSeconds, "1 to 3600 seconds");
+        e.Check(o.MaxIncomingPacketBytes is >= 64 * 1024 and <= 256 * 1024 * 1024, "Mqtt:MaxIncomingPacketBytes", o.MaxIncomingPacketBytes, "65536 to 268435456 bytes");
         foreach (var (key, file) in new[] { ("Mqtt:CaFile", o.CaFile), ("Mqtt:ClientCertificateFile", o.ClientCertificateFile), ("Mqtt:ClientKeyFile", o.ClientKeyFile), ("Mqtt:PasswordFile", o.PasswordFile) })
             e.Check(file.Length == 0 || File.Exists(file), key, file, "an existing, readable file, or empty");
         e.Check((o.ClientCertificateFile.Length == 0) == (o.ClientKeyFile.Length == 0), "Mqtt:ClientKeyFile", o.ClientKeyFile, "set together with Mqtt:ClientCertificateFile");
