@@ -36,6 +36,8 @@ internal sealed class PipelineService(
     IOptions<ModelOptions> modelOptions,
     SqliteOutbox outbox,
     TriggerDesk desk,
+    DecidedVerdicts decided,
+    SparkplugEdge sparkplug,
     AlarmBoard alarms,
     StageMonitor monitor,
     CameraStatusBoard status,
@@ -76,7 +78,7 @@ internal sealed class PipelineService(
         var descriptor = StationDescriptor.Describe(station, engine, method, layer, cameras.Value.Cameras, modelOptions.Value.DefectCodes);
         configHash = descriptor.ConfigHash;
         var composer = new MessageComposer(topics, station, modelRef, model.Decision, method, layer, descriptor.ConfigHash, descriptor.DefectCodes);
-        errors = new ErrorVerdicts(composer, outbox, stats, loggers.CreateLogger<ErrorVerdicts>());
+        errors = new ErrorVerdicts(composer, outbox, stats, decided, loggers.CreateLogger<ErrorVerdicts>());
 
         var workers = new List<CameraWorker>();
         foreach (var camera in cameras.Value.Cameras)
@@ -109,6 +111,7 @@ internal sealed class PipelineService(
         // Not stopped with the pipeline: the refusals Close sends on the way out still go out.
         triggerLoop = desk.RunAsync(dispatchStop.Token);
         await publisher.StartAsync(cancellation);
+        await sparkplug.StartAsync(descriptor, cancellation);
         dispatchLoop = Loop("delivery", new OutboxDispatcher(outbox, publisher, loggers.CreateLogger<OutboxDispatcher>()).RunAsync, dispatchStop.Token);
 
         var inspected = Channel.CreateBounded<Inspection>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
@@ -119,7 +122,7 @@ internal sealed class PipelineService(
         var reviews = services.GetService<ReviewStore>();
         var intake = reviews is null ? null : new ReviewIntake(model.GoodClass ?? "good");
         var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, archive, intake, services.GetService<LiveFeed>(), stats,
-            loggers.CreateLogger<RenderWorker>()).RunAsync);
+            decided, loggers.CreateLogger<RenderWorker>()).RunAsync);
         var publish = Loop("publish", new PublishWorker(deliveries.Reader, outbox, reviews, loggers.CreateLogger<PublishWorker>()).RunAsync);
         foreach (var worker in workers)
             captureTasks.Add(Task.Run(() => worker.RunAsync(captureStop.Token)));
@@ -160,6 +163,7 @@ internal sealed class PipelineService(
         alarms.Changed -= OnAlarms;
         reporter.Complete();
         await WaitAsync(statusLoop, TimeSpan.FromSeconds(5), "status");
+        await sparkplug.StopAsync(cancellation);
         await publisher.StopAsync(cancellation);
     }
 

@@ -3,6 +3,7 @@ using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 using DefectInspector.Publish;
+using DefectInspector.Publish.Sparkplug;
 using DefectInspector.Vision.Capture;
 using Microsoft.Extensions.Options;
 
@@ -164,6 +165,18 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         e.Check(o.OutboxMaxMegabytes is >= 1 and <= 1_000_000, "Storage:OutboxMaxMegabytes", o.OutboxMaxMegabytes, "1 to 1000000 megabytes");
         e.Check(o.SnapshotArchiveDays is >= 0 and <= 3650, "Storage:SnapshotArchiveDays", o.SnapshotArchiveDays, "0 (no archive) to 3650 days");
         e.Check(o.SnapshotArchiveMaxMegabytes is >= 1 and <= 10_000_000, "Storage:SnapshotArchiveMaxMegabytes", o.SnapshotArchiveMaxMegabytes, "1 to 10000000 megabytes");
+        return e.Result;
+    }
+}
+
+internal sealed class SparkplugOptionsValidator : IValidateOptions<SparkplugOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SparkplugOptions o)
+    {
+        var e = new ConfigErrors();
+        e.Check(o.GroupId.Length == 0 || TopicName.IsValid(o.GroupId), "Sparkplug:GroupId", o.GroupId, TopicName.Allowed + " (empty = <site>-<line>)");
+        e.Check(o.EdgeNodeId.Length == 0 || TopicName.IsValid(o.EdgeNodeId), "Sparkplug:EdgeNodeId", o.EdgeNodeId, TopicName.Allowed + " (empty = the station)");
+        e.Check(o.HistoryCapacity is >= 1 and <= 1_000_000, "Sparkplug:HistoryCapacity", o.HistoryCapacity, "1 to 1000000 messages");
         return e.Result;
     }
 }

@@ -12,7 +12,7 @@ namespace DefectInspector.Host.Publish;
 /// inspection failed, the station stopped first): an <c>error</c> verdict and its event, stored in the outbox like any
 /// verdict, so the PLC or MES that sent the trigger hears back even across a broker outage or a restart.
 /// </summary>
-internal sealed class ErrorVerdicts(MessageComposer composer, SqliteOutbox outbox, PipelineStats stats, ILogger logger)
+internal sealed class ErrorVerdicts(MessageComposer composer, SqliteOutbox outbox, PipelineStats stats, DecidedVerdicts decided, ILogger logger)
 {
     private readonly ResiliencePipeline<OutboxAppend> storeRetry = Backoff.Forever<OutboxAppend, OutboxWriteException>(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), args =>
     {
@@ -29,6 +29,7 @@ internal sealed class ErrorVerdicts(MessageComposer composer, SqliteOutbox outbo
             trigger.Command?.PartId, camera, resultCode, error, id);
         await storeRetry.ExecuteAsync(_ => ValueTask.FromResult(outbox.Append(composed.Messages, OutboxPriority.Critical, null)), cancellation);
         stats.For(camera).Errored();
+        decided.Publish(composed.Verdict);
     }
 
     /// <summary><see cref="ReportAsync"/> for a frame that was captured for a trigger and then failed.</summary>
