@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DefectInspector.Publish.Sparkplug;
-using DefectInspector.Publish.Tests.Sparkplug;
 using Xunit.Abstractions;
 
 namespace DefectInspector.Publish.Tests;

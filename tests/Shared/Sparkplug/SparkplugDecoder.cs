@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace DefectInspector.Publish.Tests.Sparkplug;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>
 /// The decoder package (decoder/: Eclipse Tahu's sparkplug-payload on MQTT.js), installed with <c>npm ci</c> once per
@@ -17,6 +17,8 @@ public sealed class SparkplugDecoderPackage
         Folder = FindFolder();
         string stamp = Path.Combine(Folder, "node_modules", ".installed-lock-sha256");
         string lockHash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(Folder, "package-lock.json"))));
+        // Two test assemblies may install at once (dotnet test runs them side by side): one installs, the other waits.
+        using var installing = InstallLock();
         if (File.Exists(stamp) && File.ReadAllText(stamp) == lockHash)
         {
             return;
@@ -29,19 +31,35 @@ public sealed class SparkplugDecoderPackage
 
     public string Folder { get; }
 
+    private FileStream InstallLock()
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(Path.Combine(Folder, ".install.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (clock.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+
     /// <summary>The source folder (not a copy in bin/), so node_modules is installed once for every build.</summary>
     private static string FindFolder()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "tests", "DefectInspector.Publish.Tests", "Sparkplug", "decoder");
+            string candidate = Path.Combine(dir.FullName, "tests", "Shared", "Sparkplug", "decoder");
             if (File.Exists(Path.Combine(candidate, "package.json")))
             {
                 return candidate;
             }
         }
 
-        throw new InvalidOperationException($"no tests/DefectInspector.Publish.Tests/Sparkplug/decoder above {AppContext.BaseDirectory}");
+        throw new InvalidOperationException($"no tests/Shared/Sparkplug/decoder above {AppContext.BaseDirectory}");
     }
 }
 
