@@ -155,6 +155,9 @@ public sealed class TrainEvaluateCliTests : IDisposable
         var maskWeight = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--mask-weight", "-0.5");
         Assert.True(maskWeight.ExitCode == 2, maskWeight.ToString());
         Assert.Contains("--mask-weight -0.5", maskWeight.Stderr);
+        var relative = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--region-relative", "1.5");
+        Assert.True(relative.ExitCode == 2, relative.ToString());
+        Assert.Contains("--region-relative 1.5: expected a fraction of the peak in (0, 1]", relative.Stderr);
     }
 
     private string MakeImageFolder(string name, int perClass)

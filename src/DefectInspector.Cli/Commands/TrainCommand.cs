@@ -51,12 +51,13 @@ internal static class TrainCommand
             Description = "Score the maps explain and the region threshold is calibrated in: margin (defect class minus good) or logit.",
             DefaultValueFactory = _ => defaults.MapScore.ToString().ToLowerInvariant(),
         };
+        var regionRelative = new Option<double?>("--region-relative") { Description = "Regions where the map reaches this fraction of the part's peak, instead of the threshold calibrated on good parts." };
         var regionQuantile = new Option<double>("--region-quantile") { Description = "Region threshold just above this quantile of good validation parts' peak heat.", DefaultValueFactory = _ => defaults.RegionQuantile };
         var reviewFraction = new Option<double>("--review-fraction") { Description = "Share of validation parts the uncertain band may hold.", DefaultValueFactory = _ => defaults.ReviewFraction };
 
         var command = new Command("train", "Fine-tune a GAP-ResNet on labelled images and write a calibrated model bundle.");
         data.AddTo(command);
-        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, maskWeight, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, outputStride, views, mapScore, resume, regionQuantile, reviewFraction })
+        foreach (var option in new Option[] { output, arch, inputSize, epochs, batchSize, lr, freeze, maskWeight, patience, seed, device, target, init, validationFraction, validationGroups, method, layer, outputStride, views, mapScore, resume, regionQuantile, regionRelative, reviewFraction })
             command.Options.Add(option);
 
         command.SetAction((parse, cancellation) =>
@@ -86,6 +87,7 @@ internal static class TrainCommand
                     Views = parse.GetValue(views),
                     MapScore = Inference.Explain.MapScores.Parse(parse.GetValue(mapScore)!, "--map-score"),
                     RegionQuantile = parse.GetValue(regionQuantile),
+                    RelativeRegions = parse.GetValue(regionRelative),
                     ReviewFraction = parse.GetValue(reviewFraction),
                 };
                 options.Validate();

@@ -46,7 +46,9 @@ public static class ModelTrainer
         var scores = outcomes.Select(o => o.DefectScore).ToArray();
         var defect = outcomes.Select(o => o.IsDefect).ToArray();
         var decision = ThresholdCalibrator.Calibrate(scores, defect, goal, options.ReviewFraction);
-        var regions = RegionCalibrator.Calibrate(outcomes, options.RegionQuantile, draft.Regions.MinArea, draft.Regions.MaxRegions);
+        var regions = options.RelativeRegions is { } relative
+            ? draft.Regions with { Mode = ThresholdMode.Relative, Threshold = (float)relative }
+            : RegionCalibrator.Calibrate(outcomes, options.RegionQuantile, draft.Regions.MinArea, draft.Regions.MaxRegions);
         double auroc = ImageMetrics.Auroc(scores, defect);
 
         var metadata = draft with

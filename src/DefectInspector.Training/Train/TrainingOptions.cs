@@ -54,6 +54,14 @@ public sealed record TrainingOptions
     public double RegionQuantile { get; init; } = 0.98;
 
     /// <summary>
+    /// Regions where the map reaches this fraction of the part's own peak, instead of the absolute threshold calibrated
+    /// on good parts; none = the calibrated one. For data whose good and defective parts lie so far apart that a
+    /// defective part's whole map clears every good part's peak (the virtual line's parts): there the calibrated
+    /// threshold makes one region of the frame. Regions still go only to parts the decision does not pass.
+    /// </summary>
+    public double? RelativeRegions { get; init; }
+
+    /// <summary>
     /// Weight of location supervision against the image loss, used when the training images have defect masks: the
     /// head at every feature location (the CAM of each class plus its bias) learns to say good all over a good part
     /// and the defect's class where its mask is. 0 trains on image labels alone. Image labels alone let the map
@@ -89,7 +97,7 @@ public sealed record TrainingOptions
     /// <summary>The options that shape the weights; calibration-only options may change on --resume.</summary>
     public TrainingOptions WeightsOnly() => this with
     {
-        Target = "", ReviewFraction = 0, RegionQuantile = 1, Method = "cam", Layer = "layer4", OutputStride = 32, Views = 1,
+        Target = "", ReviewFraction = 0, RegionQuantile = 1, RelativeRegions = null, Method = "cam", Layer = "layer4", OutputStride = 32, Views = 1,
         MapScore = Inference.Explain.MapScore.Logit,
     };
 
@@ -104,6 +112,7 @@ public sealed record TrainingOptions
         if (Patience < 1) throw new ArgumentException($"--patience {Patience}: expected at least 1");
         if (!(MaskWeight >= 0) || double.IsInfinity(MaskWeight)) throw new ArgumentException($"--mask-weight {MaskWeight}: expected a finite weight >= 0 (0 = image labels only)");
         if (RegionQuantile is <= 0 or > 1) throw new ArgumentException($"--region-quantile {RegionQuantile}: expected (0, 1]");
+        if (RelativeRegions is { } relative && relative is not (> 0 and <= 1)) throw new ArgumentException($"--region-relative {relative}: expected a fraction of the peak in (0, 1]");
         if (ReviewFraction is < 0 or >= 1) throw new ArgumentException($"--review-fraction {ReviewFraction}: expected [0, 1)");
         Inference.Model.Layers.ToStage(Layer);
         Inference.Explain.CamMethods.Create(Method);
