@@ -24,13 +24,14 @@ public sealed class TrainEvaluateCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(bundle + ".training", "state.json")));
 
         string reportDir = Path.Combine(dir, "report");
-        var evaluate = CliProcess.Run("evaluate", "--data", data, "--model", bundle, "--report", reportDir);
+        var evaluate = CliProcess.Run("evaluate", "--data", data, "--model", bundle, "--report", reportDir, "--faithfulness", "0");
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         Assert.Contains("image AUROC", evaluate.Stdout);
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json")));
         var imageLevel = report.RootElement.GetProperty("imageLevel");
         Assert.True(imageLevel.GetProperty("auroc").GetDouble() > 0.9, report.RootElement.ToString());
         Assert.Equal(32, report.RootElement.GetProperty("counts").GetProperty("images").GetInt32());
+        Assert.False(report.RootElement.TryGetProperty("faithfulness", out var none) && none.ValueKind != JsonValueKind.Null, "--faithfulness 0 measured faithfulness");
         string html = File.ReadAllText(Path.Combine(reportDir, "report.html"));
         Assert.Contains("<svg", html);
         Assert.Contains("data:image/jpeg;base64,", html);
@@ -41,7 +42,7 @@ public sealed class TrainEvaluateCliTests : IDisposable
             .Concat(Enumerable.Range(0, 16).Select(i => $"parts/good/good-{i:00}.png,good,,"))
             .Concat(Enumerable.Range(0, 16).Select(i => $"parts/scratch/scratch-{i:00}.png,defect,scratch,parts-masks/scratch-{i:00}.png")));
         string maskedReport = Path.Combine(dir, "masked-report");
-        var masked = CliProcess.Run("evaluate", "--data", manifest, "--model", bundle, "--report", maskedReport);
+        var masked = CliProcess.Run("evaluate", "--data", manifest, "--model", bundle, "--report", maskedReport, "--faithfulness", "4");
         Assert.True(masked.ExitCode == 0, masked.ToString());
         Assert.Contains("localisation: pixel AUROC", masked.Stdout);
         Assert.Matches(@"\n  scratch: 16 images, pointing game \d\.\d{4}, region recall \d\.\d{4}, region IoU \d\.\d{4}", masked.Stdout);
@@ -50,11 +51,20 @@ public sealed class TrainEvaluateCliTests : IDisposable
             var perKind = maskedJson.RootElement.GetProperty("localisation").GetProperty("perKind");
             Assert.Equal("scratch", perKind[0].GetProperty("kind").GetString());
             Assert.Equal(16, perKind[0].GetProperty("scored").GetInt32());
+            var faithful = maskedJson.RootElement.GetProperty("faithfulness");
+            Assert.Equal(4, faithful.GetProperty("images").GetInt32());
+            foreach (string metric in new[] { "deletionAuc", "insertionAuc", "roadMostRelevantFirst", "roadLeastRelevantFirst" })
+                Assert.InRange(faithful.GetProperty(metric).GetDouble(), 0, 1);
+            Assert.Equal(17, faithful.GetProperty("deletion").GetArrayLength());
+            Assert.Equal(9, faithful.GetProperty("roadMostRelevantFirstCurve").GetArrayLength());
         }
+        Assert.Matches(@"faithfulness \(cam, 4 defective images\): deletion AUC \d\.\d{4} \(lower is better\)  insertion AUC \d\.\d{4} \(higher\)  ROAD most relevant first \d\.\d{4} \(lower\)  least relevant first \d\.\d{4} \(higher\)", masked.Stdout);
         string maskedHtml = File.ReadAllText(Path.Combine(maskedReport, "report.html"));
         Assert.Contains("<th>pointing game</th>", maskedHtml);
         Assert.Contains("Worst pointing", maskedHtml);
         Assert.Matches(@"peak \d+ px from the defect", maskedHtml);
+        Assert.Contains("Faithfulness of the cam maps", maskedHtml);
+        Assert.Contains("Deletion (solid), insertion (dashed)", maskedHtml);
 
         var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
         Assert.True(explain.ExitCode == 0, explain.ToString());

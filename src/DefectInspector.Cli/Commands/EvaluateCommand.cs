@@ -4,6 +4,7 @@ using DefectInspector.Core.Explain;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Training.Data;
 using DefectInspector.Training.Evaluate;
+using DefectInspector.Training.Faithfulness;
 using DefectInspector.Vision.Imaging;
 using DefectInspector.Vision.Rendering;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,11 @@ internal static class EvaluateCommand
         var method = new Option<string?>("--method") { Description = "CAM method (default: the bundle's)." };
         var layer = new Option<string?>("--layer") { Description = "Layer (default: the bundle's)." };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var faithfulness = new Option<int>("--faithfulness")
+        {
+            Description = "Defective images (a seeded sample) on which deletion, insertion and ROAD measure the maps' faithfulness; 0 = none.",
+            DefaultValueFactory = _ => 16,
+        };
 
         var command = new Command("evaluate", "Measure a model on labelled images: AUROC, AP, F1, escapes, localisation; optional HTML report.");
         data.AddTo(command);
@@ -30,6 +36,7 @@ internal static class EvaluateCommand
         command.Options.Add(method);
         command.Options.Add(layer);
         command.Options.Add(batchSize);
+        command.Options.Add(faithfulness);
 
         command.SetAction((parse, cancellation) =>
         {
@@ -47,16 +54,24 @@ internal static class EvaluateCommand
                 var images = dataset.Images.Any(i => i.Split == "test") ? dataset.Images.Where(i => i.Split == "test").ToList() : dataset.Images.ToList();
                 if (images.Count == 0) throw new DataProblemException($"{dataset.Source}: no images to evaluate");
 
+                int faithfulnessImages = parse.GetValue(faithfulness);
+                if (faithfulnessImages < 0) throw new UsageException($"--faithfulness {faithfulnessImages}: expected 0 (none) or more images");
                 IReadOnlyList<ImageOutcome> outcomes = [];
+                FaithfulnessSummary? faithful = null;
                 var console = ProgressConsole.Create();
                 console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(context =>
                 {
                     var task = context.AddTask($"evaluating {images.Count} images ({inspector.Method}, {engine.Name} engine)", maxValue: images.Count);
                     outcomes = Evaluator.Run(inspector, images, parse.GetValue(batchSize), done => task.Value = done, cancellation);
+                    if (faithfulnessImages == 0) return;
+                    var perturbing = context.AddTask("faithfulness: deletion, insertion, ROAD", maxValue: 1);
+                    faithful = FaithfulnessEvaluation.Run(inspector, images, faithfulnessImages, new FaithfulnessOptions(),
+                        (done, of) => { perturbing.MaxValue = of; perturbing.Value = done; }, cancellation);
+                    perturbing.StopTask();
                 });
 
                 var subject = new ReportSubject($"{model.Name} {model.Version}", engine.Sha256, dataset.Source, $"{inspector.Method}/{inspector.Layer}, {model.Explainer.Score.ToString().ToLowerInvariant()}, output stride {model.OutputStride}, {model.Views} view(s), {engine.Name} engine");
-                var result = EvaluationReport.Create(outcomes, subject, model.Decision, model.Regions);
+                var result = EvaluationReport.Create(outcomes, subject, model.Decision, model.Regions) with { Faithfulness = faithful };
                 if (parse.GetValue(report) is { } dir)
                 {
                     Directory.CreateDirectory(dir.FullName);
@@ -105,6 +120,11 @@ internal static class EvaluateCommand
             output.WriteLine($"localisation: pixel AUROC {F(l.PixelAuroc)}  pointing game {F(l.PointingGame)}  region recall {F(l.RegionRecall)}  good parts with regions {F(l.FalseRegionRate)}  region IoU {F(l.MeanRegionIou)}");
             foreach (var kind in l.PerKind)
                 output.WriteLine($"  {kind.Kind}: {kind.Scored} images, pointing game {F(kind.PointingGame)}, region recall {F(kind.RegionRecall)}, region IoU {F(kind.MeanRegionIou)}");
+        }
+        if (report.Faithfulness is { } f)
+        {
+            output.WriteLine($"faithfulness ({f.Method}, {f.Images} defective images): deletion AUC {F(f.DeletionAuc)} (lower is better)  insertion AUC {F(f.InsertionAuc)} (higher)  " +
+                $"ROAD most relevant first {F(f.RoadMostRelevantFirst)} (lower)  least relevant first {F(f.RoadLeastRelevantFirst)} (higher)");
         }
     }
 }

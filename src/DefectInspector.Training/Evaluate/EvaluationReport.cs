@@ -52,6 +52,9 @@ public sealed record EvaluationReport
     /// </summary>
     public IReadOnlyList<GalleryEntry> WorstPointing { get; init; } = [];
 
+    /// <summary>Deletion, insertion and ROAD on a sample of the defective images; null when not measured.</summary>
+    public Faithfulness.FaithfulnessSummary? Faithfulness { get; init; }
+
     public static EvaluationReport Create(IReadOnlyList<ImageOutcome> outcomes, ReportSubject subject, DecisionThresholds decision,
         RegionSettings? regions = null, ReportOptions? options = null)
     {

@@ -42,6 +42,8 @@ internal static class ReportHtml
         PerKind(html, report);
         if (report.Localisation is { } localisation)
             Localisation(html, localisation);
+        if (report.Faithfulness is { } faithfulness)
+            Faithfulness(html, faithfulness);
         Gallery(html, "Worst misses: lowest-scoring defective images", "missed", report.WorstMisses, overlay);
         Gallery(html, "Worst false rejects: highest-scoring good images", "rejected", report.WorstFalseRejects, overlay);
         if (report.WorstPointing.Count > 0)
@@ -146,6 +148,22 @@ internal static class ReportHtml
         }
 
         html.Append("</table>\n");
+    }
+
+    private static void Faithfulness(StringBuilder html, Faithfulness.FaithfulnessSummary f)
+    {
+        html.Append($"<h2>Faithfulness of the {E(f.Method)} maps</h2>\n<table class=\"faithfulness\">\n");
+        Row(html, "Deletion AUC (most relevant pixels set to the mean first; lower is more faithful)", F(f.DeletionAuc));
+        Row(html, "Insertion AUC (most relevant pixels restored into a blurred input first; higher is more faithful)", F(f.InsertionAuc));
+        Row(html, "ROAD, most relevant removed first: mean defect score (lower is more faithful)", F(f.RoadMostRelevantFirst));
+        Row(html, "ROAD, least relevant removed first: mean defect score (higher is more faithful)", F(f.RoadLeastRelevantFirst));
+        Row(html, "Defective images measured", f.Images.ToString(CultureInfo.InvariantCulture));
+        html.Append("</table>\n<div class=\"charts\">\n");
+        html.Append(new SvgChart("Deletion (solid), insertion (dashed)", "Share of pixels", "Mean defect score",
+            f.Deletion.Select(p => (p.Fraction, p.Score)).ToList(), f.Insertion.Select(p => (p.Fraction, p.Score)).ToList()).Render()).Append('\n');
+        html.Append(new SvgChart("ROAD: most (solid), least (dashed) relevant removed", "Share of pixels removed", "Mean defect score",
+            f.RoadMostRelevantFirstCurve.Select(p => (p.Fraction, p.Score)).ToList(), f.RoadLeastRelevantFirstCurve.Select(p => (p.Fraction, p.Score)).ToList()).Render()).Append('\n');
+        html.Append("</div>\n");
     }
 
     private static void Localisation(StringBuilder html, LocalisationSummary l)

@@ -1,0 +1,33 @@
+using DefectInspector.Inference.Inspect;
+using DefectInspector.Training.Data;
+using DefectInspector.Vision.Imaging;
+
+namespace DefectInspector.Training.Faithfulness;
+
+/// <summary>Faithfulness of the maps a <see cref="PartInspector"/> serves, on a seeded sample of the defective images (each costs about 50 forward passes).</summary>
+public static class FaithfulnessEvaluation
+{
+    public static FaithfulnessSummary? Run(PartInspector inspector, IReadOnlyList<LabelledImage> images, int sample, FaithfulnessOptions options,
+        Action<int, int>? progress, CancellationToken cancellation)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sample);
+        var random = new Random(options.Seed);
+        var chosen = images.Where(i => i.IsDefect).OrderBy(i => i.Path, StringComparer.Ordinal).OrderBy(_ => random.Next()).Take(sample).ToList();
+        if (chosen.Count == 0) return null;
+
+        // Perturbed inputs need only the score: CAM is the cheapest pass that gives it, on either engine.
+        var scorer = new PartInspector(inspector.Engine, "cam", "layer4");
+        var probe = new FaithfulnessProbe(inputs => scorer.Decide(inputs, cancellation).Select(p => p.Prediction.DefectScore).ToArray(), options);
+        var measured = new List<ImageFaithfulness>(chosen.Count);
+        foreach (var image in chosen)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var frame = ImageReader.Read(image.Path);
+            var input = inspector.Preprocess(frame);
+            var map = inspector.Decide([input], cancellation)[0].Heatmap.Raw;
+            measured.Add(probe.Measure(input, map));
+            progress?.Invoke(measured.Count, chosen.Count);
+        }
+        return FaithfulnessSummary.Of(inspector.Method, measured, options);
+    }
+}
