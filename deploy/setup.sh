@@ -23,7 +23,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then p
 # The HMI tests drive Debian's /usr/bin/chromium with Playwright (never a downloaded browser). Ubuntu ships chromium
 # only as a snap: there, install it yourself and link it to /usr/bin/chromium.
 if apt-cache show chromium >/dev/null 2>&1; then
-  packages+=(chromium)
+  # A CJK font, so the HMI's Simplified Chinese renders in the tests' screenshots as on a Chinese line PC.
+  packages+=(chromium fonts-wqy-microhei)
 elif [ ! -x /usr/bin/chromium ]; then
   echo "setup: no Debian chromium package here; the HMI browser tests need /usr/bin/chromium"
 fi

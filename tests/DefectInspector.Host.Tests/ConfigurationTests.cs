@@ -33,6 +33,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Hmi:Url=http://0.0.0.0:8090", "Hmi:Users '': expected at least one user when Hmi:Url is beyond loopback")]
     [InlineData("--Hmi:Url=http://127.0.0.1:8080", "Hmi:Url 'http://127.0.0.1:8080': expected a port other than Health:Url's")]
     [InlineData("--Hmi:LiveFps=99", "Hmi:LiveFps '99': expected 0 to 30")]
+    [InlineData("--Hmi:Language=fr", "Hmi:Language 'fr': expected auto, en, zh-CN")]
     [InlineData("--Hmi:SessionHours=abc", "Hmi:SessionHours")]
     [InlineData("--Hmi:Users:0:PasswordHash=plain-text", "Hmi:Users:0:PasswordHash '(hidden)': expected a hash made by `defect-inspector hmi hash-password`")]
     [InlineData("--Mqtt:Hots=x", "Hots")]

@@ -17,8 +17,12 @@ public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
     private const string EngineerPassword = "line-3-engineer";
     private static readonly TimeSpan Up = TimeSpan.FromMinutes(2);
 
-    [Fact]
-    public async Task An_operator_logs_in_sees_a_flagged_part_arrive_without_reloading_and_dispositions_it()
+    [Theory]
+    // Hmi:Language wins over the browser's language; auto (the default) follows the browser.
+    [InlineData("en", "zh-CN", "en", "Review", "anna (operator)", "false-reject")]
+    [InlineData("auto", "zh-CN", "zh-CN", "复检", "anna（操作员）", "误判")]
+    public async Task An_operator_logs_in_sees_a_flagged_part_arrive_without_reloading_and_dispositions_it(
+        string configured, string browserLocale, string language, string reviewTab, string userText, string falseReject)
     {
         string work = fixture.NewFolder("hmi-review");
         string drop = Directory.CreateDirectory(Path.Combine(work, "drop")).FullName;
@@ -27,17 +31,19 @@ public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
         string url = $"http://127.0.0.1:{MosquittoBroker.FreePort()}";
         await using var all = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"{prefix}/#"]);
         using var daemon = DaemonProcess.Start(fixture.RunArgs(state, [$"--Mqtt:TopicPrefix={prefix}", "--Cameras:0:Name=drop", $"--Cameras:0:Source=folder:{drop}",
-            $"--Hmi:Url={url}", .. Users()]));
+            $"--Hmi:Url={url}", $"--Hmi:Language={configured}", .. Users()]));
         using var api = await HmiClient.WhenUpAsync(url, daemon, Up);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 }, Locale = browserLocale });
         await page.GotoAsync(url + "/hmi/");
+        Assert.Equal(language, await page.GetAttributeAsync("html", "lang"));
         await page.FillAsync("#login-user", "anna");
         await page.FillAsync("#login-password", OperatorPassword);
         await page.ClickAsync("#login-form button[type=submit]");
-        await page.Locator("#user", new PageLocatorOptions { HasText = "anna (operator)" }).WaitForAsync();
+        await page.Locator("#user", new PageLocatorOptions { HasText = userText }).WaitForAsync();
+        Assert.StartsWith(reviewTab, (await page.Locator(".tab[data-view=review]").TextContentAsync())!.Trim());
         await page.ClickAsync(".tab[data-view=review]");
         await page.Locator("#detail .empty").WaitForAsync();
         Assert.True(await page.Locator("#live").IsHiddenAsync(), "the live view still shows under the review view");
@@ -52,7 +58,7 @@ public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
         await first.ClickAsync();
         await page.Locator($"#detail .layout[data-id='{id}'] #overlay").WaitForAsync();
         await page.FillAsync("#comment", "dust on the lens");
-        string screenshot = Chromium.Artefact("hmi-review.png");
+        string screenshot = Chromium.Artefact($"hmi-review-{language}.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
         output.WriteLine($"screenshot: {screenshot}");
         await page.ClickAsync("#false-reject");
@@ -82,8 +88,9 @@ public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
         await page.ClickAsync(".tab[data-view=history]");
         var row = page.Locator($"#history-rows tr[data-id='{id}'] .disposition");
         await row.WaitForAsync();
-        Assert.Equal("false-reject", await row.TextContentAsync());
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Chromium.Artefact("hmi-history.png") });
+        Assert.Equal(falseReject, await row.TextContentAsync());
+        Assert.Equal("false-reject", await row.GetAttributeAsync("data-code"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Chromium.Artefact($"hmi-history-{language}.png") });
 
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));

@@ -58,7 +58,7 @@ internal sealed class HmiEndpoints(
     public void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/", () => Results.Redirect("/hmi/"));
-        HmiAssets.Map(endpoints.MapGroup("/hmi"));
+        HmiAssets.Map(endpoints.MapGroup("/hmi"), options.Value.Language);
 
         var api = endpoints.MapGroup("/hmi/api");
         api.MapGet("/me", Me);

@@ -29,6 +29,9 @@ public sealed class HmiOptions
     /// <summary>Where dispositioned parts are stored as `train --data` reads them (ImageFolder); empty = Storage:Path/feedback.</summary>
     public string FeedbackPath { get; set; } = "";
 
+    /// <summary>The page's language: auto (the browser's first one the page speaks, else English), en or zh-CN.</summary>
+    public string Language { get; set; } = HmiLanguages.Auto;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 
     /// <summary>Login is required when users are configured, and always beyond loopback.</summary>
@@ -44,6 +47,14 @@ public sealed class HmiUserOptions
     public string Role { get; set; } = HmiRoles.Operator;
 
     public string PasswordHash { get; set; } = "";
+}
+
+public static class HmiLanguages
+{
+    public const string Auto = "auto";
+
+    /// <summary>The languages the page speaks (Hmi/Page/i18n.js), and auto.</summary>
+    public static IReadOnlyList<string> All { get; } = [Auto, "en", "zh-CN"];
 }
 
 public static class HmiRoles

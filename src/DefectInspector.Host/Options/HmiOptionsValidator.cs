@@ -27,6 +27,7 @@ internal sealed partial class HmiOptionsValidator(IOptions<HealthOptions> health
         }
         e.Check(o.SessionHours is >= 1 and <= 168, "Hmi:SessionHours", o.SessionHours, "1 to 168");
         e.Check(o.LiveFps is >= 0 and <= 30, "Hmi:LiveFps", o.LiveFps, "0 to 30 (0 = no live overlays)");
+        e.Check(HmiLanguages.All.Contains(o.Language, StringComparer.Ordinal), "Hmi:Language", o.Language, string.Join(", ", HmiLanguages.All));
         e.Check(o.MaxQueuedParts is >= 10 and <= 1_000_000, "Hmi:MaxQueuedParts", o.MaxQueuedParts, "10 to 1000000");
         return e.Result;
     }

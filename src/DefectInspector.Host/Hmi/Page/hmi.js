@@ -1,11 +1,12 @@
 // The review station's page: plain script, no framework and nothing from the internet (line PCs are often offline).
-// Everything shown comes from /hmi/api/ (docs/hmi.md); live changes arrive as server-sent events.
+// Everything shown comes from /hmi/api/ (docs/hmi.md); live changes arrive as server-sent events. Words come from
+// i18n.js (t, code), loaded first.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 const state = { user: null, queue: [], selected: null, events: null, cameras: new Map(), reloadQueue: null };
 const dispositions = { c: 'confirmed', f: 'false-reject', r: 'rework' };
-const labels = { confirmed: 'Confirm defect', 'false-reject': 'False reject', rework: 'Rework' };
+const label = (disposition) => t(`label.${disposition}`);
 
 // Builds elements from text only: nothing received is ever parsed as HTML.
 function el(tag, attributes = {}, ...children) {
@@ -31,11 +32,19 @@ async function api(path, options = {}) {
     init.body = JSON.stringify(options.json);
   }
   const response = await fetch('/hmi/api' + path, init);
-  if (response.status === 401 && path !== '/login' && path !== '/me') { showLogin(); throw new Error('login required'); }
+  if (response.status === 401 && path !== '/login' && path !== '/me') { showLogin(); throw new Error(t('login.required')); }
   const text = await response.text();
   const body = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
+  if (!response.ok) throw new Error(problem(path, response, body));
   return body;
+}
+
+// What went wrong, in the operator's words where the page knows the case; else the daemon's own message (English).
+function problem(path, response, body) {
+  if (path === '/login' && response.status === 401) return t('login.wrong');
+  if (path === '/login' && response.status === 429) return t('login.wait', { seconds: response.headers.get('Retry-After') || '60' });
+  if (response.status === 503) return t('model.loading');
+  return (body && body.error) || t('error.status', { status: response.status, text: response.statusText });
 }
 
 function toast(text, bad = false) {
@@ -85,7 +94,7 @@ async function logout() {
 function start(user) {
   state.user = user;
   $('tabs').hidden = false;
-  $('user').textContent = `${user.name} (${user.role})`;
+  $('user').textContent = t('user', { name: user.name, role: code('role', user.role) });
   $('logout').hidden = !user.loginRequired;
   $('engineering-tab').hidden = user.role !== 'engineer';
   show('live');
@@ -129,7 +138,7 @@ function hello(h) {
 function cameraCard(name) {
   if (state.cameras.has(name)) return state.cameras.get(name);
   const card = {
-    image: el('img', { alt: `latest frame of ${name}` }),
+    image: el('img', { alt: t('camera.image', { camera: name }) }),
     state: el('span', { class: 'pill' }),
     verdict: el('span', { class: 'verdict' }, '–'),
     detail: el('span'),
@@ -144,15 +153,15 @@ function cameraCard(name) {
 
 function verdict(v) {
   const card = cameraCard(v.camera);
-  card.verdict.textContent = v.verdict;
+  card.verdict.textContent = code('verdict', v.verdict);
   card.verdict.className = `verdict ${v.verdict}`;
-  card.detail.textContent = `${v.predictedClass} ${score(v.defectScore)} · ${v.regions} region(s) · ${new Date(v.decidedAt).toLocaleTimeString()}`;
+  card.detail.textContent = `${v.predictedClass} ${score(v.defectScore)} · ${t('camera.regions', { count: v.regions })} · ${new Date(v.decidedAt).toLocaleTimeString()}`;
   if (v.hasImage) card.image.src = `/hmi/api/live/${encodeURIComponent(v.camera)}?v=${v.id}`;
 }
 
 function cameraState(s) {
   const card = cameraCard(s.camera);
-  card.state.textContent = s.state;
+  card.state.textContent = code('state', s.state);
   card.state.className = `pill state-${s.state}`;
   card.state.title = s.reason || '';
 }
@@ -164,7 +173,7 @@ function stats(s) {
 }
 
 function broker(connected) {
-  $('broker').textContent = connected ? 'broker connected' : 'broker offline';
+  $('broker').textContent = t(connected ? 'broker.on' : 'broker.off');
   $('broker').className = connected ? 'pill on' : 'pill off';
 }
 
@@ -182,7 +191,7 @@ async function loadQueue() {
   list.replaceChildren(...parts.map((p) => el('li', { class: 'part', 'data-id': p.verdict.id, onclick: () => select(p.verdict.id) },
     el('img', { alt: '', src: partImage(p), loading: 'lazy' }),
     el('div', {},
-      el('span', { class: `verdict ${p.verdict.verdict}` }, p.verdict.verdict), ' ', score(p.verdict.defectScore),
+      el('span', { class: `verdict ${p.verdict.verdict}` }, code('verdict', p.verdict.verdict)), ' ', score(p.verdict.defectScore),
       el('small', {}, `${p.verdict.camera} · ${p.verdict.partId || p.verdict.frameRef}`),
       el('small', {}, time(p.verdict.decidedAt))))));
   $('queue-count').textContent = parts.length;
@@ -197,29 +206,32 @@ function select(id) {
   for (const li of $('queue').children) li.classList.toggle('selected', li.dataset.id === id);
   const part = state.queue.find((p) => p.verdict.id === id);
   const detail = $('detail');
-  if (!part) { detail.replaceChildren(el('p', { class: 'empty' }, 'No parts waiting for review.')); return; }
+  if (!part) { detail.replaceChildren(el('p', { class: 'empty' }, t('queue.empty'))); return; }
   const v = part.verdict;
   const probabilities = Object.entries(v.probabilities).sort((a, b) => b[1] - a[1]).map(([k, p]) => `${k} ${score(p)}`).join(', ');
-  const regions = v.regions.length ? v.regions.map((r, i) => `#${i + 1} ${r.box.width}×${r.box.height} at (${r.box.x}, ${r.box.y}), score ${score(r.score)}`) : ['none'];
-  const comment = el('input', { id: 'comment', placeholder: 'Comment (optional)', maxlength: '500' });
+  const regions = v.regions.length
+    ? v.regions.map((r, i) => t('part.region', { n: i + 1, width: r.box.width, height: r.box.height, x: r.box.x, y: r.box.y, score: score(r.score) }))
+    : [t('part.none')];
+  const comment = el('input', { id: 'comment', placeholder: t('part.comment'), maxlength: '500' });
   detail.replaceChildren(el('div', { class: 'layout', 'data-id': v.id },
     el('div', {},
-      el('img', { id: 'overlay', alt: `heatmap of part ${v.id}`, src: partImage(part) }),
+      el('img', { id: 'overlay', alt: t('part.heatmap', { id: v.id }), src: partImage(part) }),
       el('div', { class: 'actions' }, ...Object.entries(dispositions).map(([key, d]) =>
-        el('button', { type: 'button', id: d, onclick: () => decide(d) }, labels[d], el('kbd', {}, key.toUpperCase())))),
+        el('button', { type: 'button', id: d, onclick: () => decide(d) }, label(d), el('kbd', {}, key.toUpperCase())))),
       comment),
     el('dl', { class: 'facts' },
-      el('dt', {}, 'Verdict'), el('dd', {}, el('span', { class: `verdict ${v.verdict}` }, v.verdict), ` score ${score(v.defectScore)} (threshold ${score(v.threshold)})`),
-      el('dt', {}, 'Class'), el('dd', {}, v.predictedClass),
-      el('dt', {}, 'Probabilities'), el('dd', {}, probabilities),
-      el('dt', {}, 'Regions'), el('dd', {}, ...regions.map((r) => el('div', {}, r))),
-      el('dt', {}, 'Camera'), el('dd', {}, v.camera),
-      el('dt', {}, 'Part'), el('dd', {}, v.partId || '–'),
-      el('dt', {}, 'Frame'), el('dd', {}, v.frameRef),
-      el('dt', {}, 'Decided'), el('dd', {}, time(v.decidedAt)),
-      el('dt', {}, 'Model'), el('dd', {}, `${v.model.name} ${v.model.version}`),
-      el('dt', {}, 'Explainer'), el('dd', {}, `${v.method} / ${v.layer}`),
-      el('dt', {}, 'Verdict id'), el('dd', {}, v.id))));
+      el('dt', {}, t('fact.verdict')), el('dd', {}, el('span', { class: `verdict ${v.verdict}` }, code('verdict', v.verdict)),
+        t('part.score', { score: score(v.defectScore), threshold: score(v.threshold) })),
+      el('dt', {}, t('fact.class')), el('dd', {}, v.predictedClass),
+      el('dt', {}, t('fact.probabilities')), el('dd', {}, probabilities),
+      el('dt', {}, t('fact.regions')), el('dd', {}, ...regions.map((r) => el('div', {}, r))),
+      el('dt', {}, t('fact.camera')), el('dd', {}, v.camera),
+      el('dt', {}, t('fact.part')), el('dd', {}, v.partId || '–'),
+      el('dt', {}, t('fact.frame')), el('dd', {}, v.frameRef),
+      el('dt', {}, t('fact.decided')), el('dd', {}, time(v.decidedAt)),
+      el('dt', {}, t('fact.model')), el('dd', {}, `${v.model.name} ${v.model.version}`),
+      el('dt', {}, t('fact.explainer')), el('dd', {}, `${v.method} / ${v.layer}`),
+      el('dt', {}, t('fact.id')), el('dd', {}, v.id))));
 }
 
 async function decide(disposition) {
@@ -228,7 +240,7 @@ async function decide(disposition) {
   const comment = ($('comment') && $('comment').value.trim()) || null;
   try {
     await api(`/parts/${id}/review`, { json: { disposition, comment } });
-    toast(`${labels[disposition]}: recorded, sent to MES`);
+    toast(t('toast.recorded', { label: label(disposition) }));
     const index = state.queue.findIndex((p) => p.verdict.id === id);
     state.queue.splice(index, 1);
     const next = state.queue[Math.min(index, state.queue.length - 1)];
@@ -262,9 +274,9 @@ async function searchHistory(event) {
     $('history-rows').replaceChildren(...parts.map((p) => el('tr', { 'data-id': p.verdict.id },
       el('td', {}, el('img', { alt: '', src: partImage(p), loading: 'lazy' })),
       el('td', {}, time(p.verdict.decidedAt)), el('td', {}, p.verdict.camera), el('td', {}, p.verdict.partId || p.verdict.frameRef),
-      el('td', {}, el('span', { class: `verdict ${p.verdict.verdict}` }, p.verdict.verdict)), el('td', {}, score(p.verdict.defectScore)),
-      el('td', { class: 'disposition' }, p.review.disposition), el('td', {}, p.review.label), el('td', {}, p.review.user),
-      el('td', {}, p.review.comment || ''), el('td', {}, p.review.delivered ? 'stored' : 'waiting'))));
+      el('td', {}, el('span', { class: `verdict ${p.verdict.verdict}` }, code('verdict', p.verdict.verdict))), el('td', {}, score(p.verdict.defectScore)),
+      el('td', { class: 'disposition', 'data-code': p.review.disposition }, code('disposition', p.review.disposition)), el('td', {}, p.review.label),
+      el('td', {}, p.review.user), el('td', {}, p.review.comment || ''), el('td', {}, t(p.review.delivered ? 'mes.stored' : 'mes.waiting')))));
   } catch (e) {
     toast(e.message, true);
   }
@@ -275,12 +287,12 @@ async function loadEngineering() {
     const model = await api('/model');
     const b = model.bundle;
     const facts = [
-      ['Name', `${model.reference.name} ${model.reference.version}`], ['SHA-256', model.reference.sha256],
-      ['Architecture', b.architecture], ['Classes', b.classes.join(', ')], ['Good class', model.goodClass || '–'],
-      ['Decision threshold', JSON.stringify(b.decision)], ['Regions', JSON.stringify(b.regions)],
-      ['Explainer', `${model.method} / ${model.layer}`], ['Provenance', JSON.stringify(b.provenance)],
+      ['eng.name', `${model.reference.name} ${model.reference.version}`], ['eng.sha', model.reference.sha256],
+      ['eng.architecture', b.architecture], ['eng.classes', b.classes.join(', ')], ['eng.good', model.goodClass || '–'],
+      ['eng.decision', JSON.stringify(b.decision)], ['eng.regions', JSON.stringify(b.regions)],
+      ['eng.explainer', `${model.method} / ${model.layer}`], ['eng.provenance', JSON.stringify(b.provenance)],
     ];
-    $('model-info').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+    $('model-info').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)]));
     const audit = await api('/audit');
     $('audit-rows').replaceChildren(...audit.map((a) => el('tr', {},
       el('td', {}, time(a.at)), el('td', {}, a.user), el('td', {}, a.action), el('td', {}, a.part || ''), el('td', {}, a.detail || ''), el('td', {}, a.model || ''))));
@@ -290,6 +302,7 @@ async function loadEngineering() {
 }
 
 document.addEventListener('DOMContentLoaded', async () => {
+  translatePage();
   $('login-form').addEventListener('submit', login);
   $('logout').addEventListener('click', logout);
   $('history-form').addEventListener('submit', searchHistory);
