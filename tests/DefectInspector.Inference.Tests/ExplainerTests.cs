@@ -180,8 +180,19 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         double sum = exp.Sum();
         var expected = HandMap(a.unsqueeze(0), (k, _) => exp[k] / sum);
 
+        // At 64 px layer4 is 2x2: many channels share a normalised map (one hot cell), which Score-CAM scores once.
+        var normalised = Enumerable.Range(0, (int)channels).Select(k =>
+        {
+            var m = a[k].flatten().data<float>().ToArray();
+            float lo = m.Min(), hi = m.Max();
+            return hi > lo ? string.Join(",", m.Select(v => (v - lo) / (hi - lo))) : null;
+        }).Where(m => m is not null).ToList();
+        Assert.True(normalised.Distinct().Count() < normalised.Count, "no two channels share a mask: the test would not cover the scored-once path");
+
         var raw = new ScoreCam { PerturbationBatchSize = 48 }.Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: score)).Heatmaps[0].Raw;
         AssertClose(expected, raw.Values, 1e-4);
+        var small = new ScoreCam().Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: score)).Heatmaps[0].Raw;
+        AssertClose(expected, small.Values, 1e-4);
     }
 
     [Fact]

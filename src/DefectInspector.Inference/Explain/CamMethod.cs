@@ -25,7 +25,7 @@ public abstract class CamMethod
     public bool UseClosedFormGradients { get; init; } = true;
 
     /// <summary>Batch size for methods that run the model on perturbed inputs.</summary>
-    public int PerturbationBatchSize { get; init; } = 32;
+    public int PerturbationBatchSize { get; init; } = 4;
 
     /// <summary>
     /// Channel weights, broadcastable against the activations [N, K, h, w]: [N, K, 1, 1] for one weight per channel,

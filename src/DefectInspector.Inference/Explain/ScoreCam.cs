@@ -6,7 +6,8 @@ namespace DefectInspector.Inference.Explain;
 /// <summary>
 /// Score-CAM (Wang et al. 2020): each channel, upsampled to the input (bilinear, align-corners) and min-max
 /// normalised, masks the input; the masked input's target score (logit or margin) scores the channel; weights =
-/// softmax of scores.
+/// softmax of scores. Batches of 4 (<see cref="CamMethod.PerturbationBatchSize"/>) keep a 224 px batch's activations
+/// in a 2-core CPU's caches: 512 channels took 2.1x longer in batches of 16 and 3x in batches of 32 (`bench`).
 /// </summary>
 public sealed class ScoreCam : CamMethod
 {
@@ -43,19 +44,56 @@ public sealed class ScoreCam : CamMethod
             }
 
             var varying = (range != 0).nonzero().flatten();
-            for (long start = 0; start < varying.shape[0]; start += context.BatchSize)
+            // Channels whose normalised feature maps are equal make equal masks (the upsampling is the same linear
+            // map for all): score one of each and copy its score to the rest.
+            var (distinct, copies) = DistinctMasks(a, min, range, varying);
+            for (long start = 0; start < distinct.shape[0]; start += context.BatchSize)
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 using var chunkScope = NewDisposeScope();
-                var idx = varying.narrow(0, start, Math.Min(context.BatchSize, varying.shape[0] - start));
+                var idx = distinct.narrow(0, start, Math.Min(context.BatchSize, distinct.shape[0] - start));
                 var maps = a.index_select(0, idx).unsqueeze(1);
                 var upsampled = nn.functional.interpolate(maps, [height, width], mode: InterpolationMode.Bilinear, align_corners: true);
                 var masks = (upsampled - min.index_select(0, idx).view(-1, 1, 1, 1)) / (range.index_select(0, idx).view(-1, 1, 1, 1) + MaskEps);
                 var logits = context.Model.call(image * masks);
                 scores.index_copy_(0, idx, context.Score.Of(logits, i));
             }
+            foreach (var (source, targets) in copies)
+                scores.index_fill_(0, targets, scores[source].item<float>());
             weights[i] = nn.functional.softmax(scores, 0).MoveToOuterDisposeScope();
         }
         return stack(weights).unsqueeze(-1).unsqueeze(-1);
+    }
+
+    /// <summary>
+    /// Of the <paramref name="varying"/> channels, one per distinct normalised map (in channel order), and for each
+    /// that has equals, the channels that copy its score.
+    /// </summary>
+    private static (Tensor Distinct, List<(long Source, Tensor Targets)> Copies) DistinctMasks(Tensor activations, Tensor min, Tensor range, Tensor varying)
+    {
+        var normalised = ((activations.index_select(0, varying) - min.index_select(0, varying).view(-1, 1, 1)) / range.index_select(0, varying).view(-1, 1, 1))
+            .flatten(1).cpu().contiguous();
+        int cells = (int)normalised.shape[1];
+        var values = normalised.data<float>().ToArray();
+        var channels = varying.cpu().data<long>().ToArray();
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        var distinct = new List<long>();
+        var copies = new Dictionary<long, List<long>>();
+        for (int k = 0; k < channels.Length; k++)
+        {
+            string key = Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan(k * cells, cells)));
+            if (first.TryGetValue(key, out int original))
+            {
+                long source = channels[original];
+                if (!copies.TryGetValue(source, out var list)) copies[source] = list = [];
+                list.Add(channels[k]);
+                continue;
+            }
+            first[key] = k;
+            distinct.Add(channels[k]);
+        }
+        var device = varying.device;
+        return (tensor(distinct.ToArray(), dtype: ScalarType.Int64, device: device),
+            copies.Select(c => (c.Key, tensor(c.Value.ToArray(), dtype: ScalarType.Int64, device: device))).ToList());
     }
 }
