@@ -105,8 +105,7 @@ public sealed record TrainingOptions
         if (!(MaskWeight >= 0) || double.IsInfinity(MaskWeight)) throw new ArgumentException($"--mask-weight {MaskWeight}: expected a finite weight >= 0 (0 = image labels only)");
         if (RegionQuantile is <= 0 or > 1) throw new ArgumentException($"--region-quantile {RegionQuantile}: expected (0, 1]");
         if (ReviewFraction is < 0 or >= 1) throw new ArgumentException($"--review-fraction {ReviewFraction}: expected [0, 1)");
-        Inference.Model.Layers.ToStage(Layer);
-        Inference.Explain.CamMethods.Create(Method);
+        Inference.Explain.CamMethods.Create(Method).CheckLayer(Layer);
         try
         {
             Calibrate.ThresholdGoal.Parse(Target);
