@@ -97,6 +97,61 @@ public sealed class ExplainCliTests : IDisposable
     }
 
     [Fact]
+    public void Fused_layercam_explains_several_layers_at_input_resolution_and_serves_as_a_bundle_explainer()
+    {
+        string images = MakeImages("fused", 1);
+        string bundle = SaveBundle(seed: 6, new RegionSettings(), new ExplainerDefaults("layercam", "layer2,layer3,layer4"));
+        string outDir = Path.Combine(dir, "fused-out");
+
+        var asked = CliProcess.Run("explain", images, "--model", SaveBundle(seed: 6, new RegionSettings()), "--method", "layercam",
+            "--layer", "layer2,layer3,layer4", "--out", outDir, "--json");
+        var served = CliProcess.Run("explain", images, "--model", bundle, "--json");
+
+        foreach (var result in new[] { asked, served })
+        {
+            Assert.True(result.ExitCode == 0, result.ToString());
+            using var json = JsonDocument.Parse(result.StdoutLines.Single());
+            var root = json.RootElement;
+            Assert.Equal("layercam", root.GetProperty("method").GetString());
+            Assert.Equal("layer2,layer3,layer4", root.GetProperty("layer").GetString());
+            var raw = root.GetProperty("rawMap");
+            Assert.Equal((64, 64), (raw.GetProperty("width").GetInt32(), raw.GetProperty("height").GetInt32()));
+            Assert.Contains(raw.GetProperty("values").EnumerateArray(), v => v.GetSingle() > 0);
+        }
+        using (var json = JsonDocument.Parse(asked.StdoutLines.Single()))
+        {
+            using var overlay = Cv2.ImRead(json.RootElement.GetProperty("overlay").GetString()!);
+            Assert.Equal((320, 240), (overlay.Width, overlay.Height));
+        }
+
+        var refused = CliProcess.Run("explain", images, "--model", bundle, "--method", "gradcam", "--layer", "layer3,layer4");
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Contains("layercam fuses", refused.Stderr);
+    }
+
+    [Fact]
+    public void Guided_gradcam_draws_its_input_resolution_map_over_the_full_frame()
+    {
+        string images = MakeImages("guided", 1);
+        string bundle = SaveBundle(seed: 7, new RegionSettings());
+        string outDir = Path.Combine(dir, "guided-out");
+
+        var result = CliProcess.Run("explain", images, "--model", bundle, "--method", "guided-gradcam", "--out", outDir, "--json", "--save-maps");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.StdoutLines.Single());
+        var root = json.RootElement;
+        Assert.Equal("guided-gradcam", root.GetProperty("method").GetString());
+        var raw = root.GetProperty("rawMap");
+        Assert.Equal((64, 64), (raw.GetProperty("width").GetInt32(), raw.GetProperty("height").GetInt32()));
+        string overlay = root.GetProperty("overlay").GetString()!;
+        Assert.EndsWith(".guided-gradcam.jpg", overlay);
+        using var decoded = Cv2.ImRead(overlay);
+        Assert.Equal((320, 240), (decoded.Width, decoded.Height));
+        Assert.Contains("'shape': (64, 64)", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(root.GetProperty("map").GetString()!), 10, 80));
+    }
+
+    [Fact]
     public void Bad_inputs_are_named_and_the_good_ones_still_explained()
     {
         string images = MakeImages("mixed", 2);
@@ -183,11 +238,11 @@ public sealed class ExplainCliTests : IDisposable
         return path;
     }
 
-    private string SaveBundle(int seed, RegionSettings regions)
+    private string SaveBundle(int seed, RegionSettings regions, ExplainerDefaults? explainer = null)
     {
         manual_seed(seed);
         using var model = new GapResNet(Architecture.ResNet18, 2);
-        string path = Path.Combine(dir, $"bundle-{seed}{ModelBundle.Extension}");
+        string path = Path.Combine(dir, $"bundle-{seed}-{explainer?.Method ?? "cam"}{ModelBundle.Extension}");
         ModelBundle.Save(path, model, new BundleMetadata
         {
             Name = "test-bundle",
@@ -196,6 +251,7 @@ public sealed class ExplainCliTests : IDisposable
             GoodClass = "good",
             Preprocessing = Preprocessing.ImageNet(64, 64),
             Regions = regions,
+            Explainer = explainer ?? new ExplainerDefaults(),
         });
         return path;
     }

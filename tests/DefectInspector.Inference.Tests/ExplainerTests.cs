@@ -356,6 +356,91 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Fused_layercam_matches_per_layer_maps_fused_by_the_papers_rule()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 15, n: 1, size: 64);
+        // Each layer's LayerCAM map on its own, from its own backward pass.
+        var perLayer = new[] { 2, 3, 4 }.Select(stage =>
+        {
+            var a = Features(input, stage).requires_grad_(true);
+            var logits = model.Head(stage == 4 ? a : model.Features(a, stage, 4));
+            var g = torch.autograd.grad([logits[0, 0]], [a])[0].data<float>().ToArray();
+            int hw = (int)(a.shape[2] * a.shape[3]);
+            return (Map: HandMap(a.detach(), (k, p) => Math.Max(g[k * hw + p], 0f)), Side: (int)a.shape[2]);
+        }).ToList();
+        // The rule: each map over its peak, tanh(2 x) for the shallower ones, bilinear to 64 x 64, element-wise max,
+        // times the deepest map's peak.
+        var expected = new double[64 * 64];
+        for (int l = 0; l < perLayer.Count; l++)
+        {
+            var (map, side) = perLayer[l];
+            double peak = map.Max();
+            var scaled = map.Select(v => l == perLayer.Count - 1 ? v / peak : Math.Tanh(2 * v / peak)).ToArray();
+            var resized = Bilinear(scaled, side, 64);
+            for (int p = 0; p < expected.Length; p++) expected[p] = Math.Max(expected[p], resized[p]);
+        }
+        double deepPeak = perLayer[^1].Map.Max();
+        for (int p = 0; p < expected.Length; p++) expected[p] *= deepPeak;
+
+        var heatmap = new LayerCam().Explain(model, input, new ExplainRequest("layer2,layer3,layer4", TargetClass: 0)).Heatmaps[0];
+
+        Assert.Equal("layer2,layer3,layer4", heatmap.Layer);
+        Assert.Equal((64, 64), (heatmap.Raw.Width, heatmap.Raw.Height));
+        double error = MaxRelativeError(expected, heatmap.Raw.Values);
+        output.WriteLine($"fused layercam vs hand fusion: max error {error:E2} of the peak");
+        Assert.True(error <= 1e-4, $"max error {error} of the peak");
+        // The shallow layers show: the fused map is not the deepest layer's map resized.
+        var deepOnly = Bilinear(perLayer[^1].Map, perLayer[^1].Side, 64);
+        double fromDeep = MaxRelativeError(deepOnly, heatmap.Raw.Values);
+        output.WriteLine($"fused vs layer4 alone: max difference {fromDeep:E2} of the peak");
+        Assert.True(fromDeep > 1e-2, "the fused map should differ from layer4's alone");
+    }
+
+    [Fact]
+    public void Guided_gradcam_is_the_upsampled_gradcam_times_a_hand_guided_backpropagation()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 16, n: 1, size: 64);
+        var a = Features(input, 4);
+        int side = (int)a.shape[2];
+        var w = model.ClassWeights.detach()[1].data<float>().ToArray();
+        var gradCam = HandMap(a, (k, _) => w[k] / (double)(side * side));
+        var coarse = Bilinear(gradCam, side, 64);
+        var guided = HandGuidedSaliency(input, w, guidedRelus: true);
+        var expected = coarse.Zip(guided, (c, s) => c * s).ToArray();
+
+        var heatmap = new GuidedGradCam().Explain(model, input, new ExplainRequest(TargetClass: 1)).Heatmaps[0];
+
+        Assert.Equal("guided-gradcam", heatmap.Method);
+        Assert.Equal((64, 64), (heatmap.Raw.Width, heatmap.Raw.Height));
+        Assert.Equal((64, 64), (heatmap.Normalised.Width, heatmap.Normalised.Height));
+        double error = MaxRelativeError(expected, heatmap.Raw.Values);
+        output.WriteLine($"guided gradcam vs hand computation: max error {error:E2} of the peak");
+        Assert.True(error <= 1e-4, $"max error {error} of the peak");
+        // Plain backpropagation through the same walk gives another map: the guided ReLUs matter.
+        var plain = coarse.Zip(HandGuidedSaliency(input, w, guidedRelus: false), (c, s) => c * s).ToArray();
+        double fromPlain = MaxRelativeError(plain, heatmap.Raw.Values);
+        output.WriteLine($"guided vs plain backpropagation: max difference {fromPlain:E2} of the peak");
+        Assert.True(fromPlain > 1e-2, "guided and plain backpropagation should differ");
+    }
+
+    [Fact]
+    public void Guided_gradcam_autograd_and_closed_form_gradcam_agree_with_mirrored_views()
+    {
+        using var scope = NewDisposeScope();
+        var input = TestModels.Input(seed: 17, n: 2, size: 64);
+        var request = new ExplainRequest(GoodClass: 0, Score: MapScore.Margin, Views: 2);
+        var closed = CamMethods.Create("guided-gradcam").Explain(model, input, request);
+        var autograd = CamMethods.Create("guided-gradcam", closedFormGradients: false).Explain(model, input, request);
+        for (int i = 0; i < 2; i++)
+        {
+            double error = MaxRelativeError(closed.Heatmaps[i].Raw.Values.Select(v => (double)v).ToArray(), autograd.Heatmaps[i].Raw.Values);
+            Assert.True(error <= 1e-4, $"image {i}: max error {error} of the peak");
+        }
+    }
+
+    [Fact]
     public void Unknown_method_layer_or_class_is_refused_by_name()
     {
         using var scope = NewDisposeScope();
@@ -364,6 +449,8 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("'layer5'", Assert.Throws<ArgumentException>(() => new GradCam().Explain(model, input, new ExplainRequest("layer5"))).Message);
         Assert.Contains("layer3", Assert.Throws<ArgumentException>(() => new Cam().Explain(model, input, new ExplainRequest("layer3"))).Message);
         Assert.Contains("target class 5", Assert.ThrowsAny<ArgumentException>(() => new Cam().Explain(model, input, new ExplainRequest(TargetClass: 5))).Message);
+        Assert.Contains("layercam fuses", Assert.Throws<ArgumentException>(() => new GradCam().Explain(model, input, new ExplainRequest("layer3,layer4"))).Message);
+        Assert.Contains("each layer once", Assert.Throws<ArgumentException>(() => new LayerCam().Explain(model, input, new ExplainRequest("layer3,layer3"))).Message);
     }
 
     private Tensor Features(Tensor input, int stage)
@@ -384,6 +471,89 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
             for (int p = 0; p < hw; p++)
                 map[p] += weight(k, p) * a[k * hw + p];
         return map;
+    }
+
+    /// <summary>
+    /// Guided backpropagation of the target logit by a walk through the ResNet-18 written out here: the head's gradient
+    /// in closed form, then each block backwards, every ReLU passing relu(gradient) where its input was positive
+    /// (<paramref name="guidedRelus"/>) or the plain gradient; the linear pieces (conv + BN, max pooling) by autograd.
+    /// Returns per pixel the largest absolute gradient over the colour channels.
+    /// </summary>
+    private double[] HandGuidedSaliency(Tensor input, float[] classWeights, bool guidedRelus)
+    {
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        Tensor Run(string name, Tensor x) => ((nn.Module<Tensor, Tensor>)modules[name]).call(x);
+        Tensor Relu(Tensor pre, Tensor gradient) =>
+            guidedRelus ? gradient.clamp_min(0) * pre.gt(0) : gradient * pre.gt(0);
+        static Tensor Back(Func<Tensor, Tensor> piece, Tensor at, Tensor gradient)
+        {
+            var x = at.detach().requires_grad_(true);
+            using var _ = enable_grad();
+            return torch.autograd.grad([(piece(x) * gradient).sum()], [x])[0];
+        }
+
+        using var noGrad = no_grad();
+        var stemPre = Run("bn1", Run("conv1", input));
+        var stemOut = stemPre.relu();
+        var x = Run("maxpool", stemOut);
+        var blocks = new List<(string Name, Tensor In, Tensor Pre1, Tensor Pre2)>();
+        foreach (string stage in Layers.Names)
+        {
+            for (int b = 0; modules.ContainsKey($"{stage}.{b}"); b++)
+            {
+                string name = $"{stage}.{b}";
+                var pre1 = Run($"{name}.bn1", Run($"{name}.conv1", x));
+                var main = Run($"{name}.bn2", Run($"{name}.conv2", pre1.relu()));
+                var identity = modules.ContainsKey($"{name}.downsample") ? Run($"{name}.downsample", x) : x;
+                var pre2 = main + identity;
+                blocks.Add((name, x, pre1, pre2));
+                x = pre2.relu();
+            }
+        }
+        // d(logit)/dA4 = w / (h w) at every position (global average pooling, then the linear head).
+        var g = tensor(classWeights).view(1, -1, 1, 1).expand_as(x) / (x.shape[2] * x.shape[3]);
+        for (int i = blocks.Count - 1; i >= 0; i--)
+        {
+            var (name, blockIn, pre1, pre2) = blocks[i];
+            var gPre2 = Relu(pre2, g);
+            var gPre1 = Relu(pre1, Back(t => Run($"{name}.bn2", Run($"{name}.conv2", t)), pre1.relu(), gPre2));
+            var gMain = Back(t => Run($"{name}.bn1", Run($"{name}.conv1", t)), blockIn, gPre1);
+            var gIdentity = modules.ContainsKey($"{name}.downsample") ? Back(t => Run($"{name}.downsample", t), blockIn, gPre2) : gPre2;
+            g = gMain + gIdentity;
+        }
+        var gStem = Relu(stemPre, Back(t => Run("maxpool", t), stemOut, g));
+        var gInput = Back(t => Run("bn1", Run("conv1", t)), input, gStem);
+        return gInput.abs().amax([1L]).flatten().data<float>().Select(v => (double)v).ToArray();
+    }
+
+    /// <summary>A square map <paramref name="side"/> x <paramref name="side"/> resized to <paramref name="size"/> by bilinear interpolation with half-pixel centres, by plain loops.</summary>
+    private static double[] Bilinear(double[] map, int side, int size)
+    {
+        double At(int y, int x) => map[y * side + x];
+        var result = new double[size * size];
+        for (int y = 0; y < size; y++)
+        {
+            double sy = Math.Max((y + 0.5) * side / size - 0.5, 0);
+            int y0 = (int)sy, y1 = Math.Min(y0 + 1, side - 1);
+            double fy = sy - y0;
+            for (int x = 0; x < size; x++)
+            {
+                double sx = Math.Max((x + 0.5) * side / size - 0.5, 0);
+                int x0 = (int)sx, x1 = Math.Min(x0 + 1, side - 1);
+                double fx = sx - x0;
+                result[y * size + x] = (1 - fy) * ((1 - fx) * At(y0, x0) + fx * At(y0, x1)) + fy * ((1 - fx) * At(y1, x0) + fx * At(y1, x1));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The largest |expected - actual| as a share of the largest |expected|: for maps whose units are far from 1.</summary>
+    private static double MaxRelativeError(double[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(Math.Abs);
+        Assert.True(scale > 0, "the expected map should not be all zero");
+        return expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / scale;
     }
 
     private static void AssertClose(double[] expected, float[] actual, double tolerance)

@@ -144,6 +144,8 @@ internal static class BenchCommand
                 new("gradcam (layer3, autograd)", n, () => Explain(new GradCam(), network, one, request with { Layer = "layer3" })),
                 new("gradcam++ (layer3, autograd)", n, () => Explain(new GradCamPlusPlus(), network, one, request with { Layer = "layer3" })),
                 new("layercam (layer3, autograd)", n, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
+                new("layercam (layer2,layer3,layer4 fused, autograd)", n, () => Explain(new LayerCam(), network, one, request with { Layer = "layer2,layer3,layer4" })),
+                new("guided-gradcam (layer4, guided backprop)", n, () => Explain(new GuidedGradCam(), network, one, request)),
                 new($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request), WarmUp: false),
                 new($"cam (layer4) at output stride {otherStride!.OutputStride}", n, () => Explain(new Cam(), otherStride, one, request)),
                 new("cam (layer4), 4 mirrored views", n, () => Explain(new Cam(), network, one, request with { Views = 4 })),
@@ -299,7 +301,7 @@ internal static class BenchCommand
         network.Run(input).Logits.cpu();
     }
 
-    private static void Explain(CamMethod method, GapResNet network, Tensor input, ExplainRequest request)
+    private static void Explain(IExplainer method, GapResNet network, Tensor input, ExplainRequest request)
     {
         using var scope = NewDisposeScope();
         method.Explain(network, input, request);

@@ -20,8 +20,8 @@ internal static class EvaluateCommand
         var data = new DataOptions();
         var source = new ModelSource();
         var report = new Option<DirectoryInfo?>("--report") { Description = "Folder for report.json and report.html." };
-        var method = new Option<string?>("--method") { Description = "CAM method (default: the bundle's)." };
-        var layer = new Option<string?>("--layer") { Description = "Layer (default: the bundle's)." };
+        var method = new Option<string?>("--method") { Description = $"One of {string.Join(", ", CamMethods.Names)} (default: the bundle's)." };
+        var layer = new Option<string?>("--layer") { Description = "Layer, or for layercam several comma-separated to fuse (default: the bundle's)." };
         var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
         var faithfulness = new Option<int>("--faithfulness")
         {

@@ -22,7 +22,7 @@ internal static class ExplainCommand
         var inputs = new Argument<string[]>("inputs") { Description = "Image files or folders of images.", Arity = ArgumentArity.OneOrMore };
         var source = new ModelSource();
         var method = new Option<string?>("--method") { Description = $"One of {string.Join(", ", CamMethods.Names)} (default: the bundle's, else cam)." };
-        var layer = new Option<string?>("--layer") { Description = $"One of {string.Join(", ", Layers.Names)} (default: the bundle's, else {Layers.Last})." };
+        var layer = new Option<string?>("--layer") { Description = $"One of {string.Join(", ", Layers.Names)}, or several comma-separated for layercam to fuse, e.g. layer2,layer3,layer4 (default: the bundle's, else {Layers.Last})." };
         var targetClass = new Option<string?>("--class") { Description = "Class to explain (default: the defect class of a good/defect model, else the predicted class)." };
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Folder for overlays (<stem>.<method>.jpg) and maps." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per image on stdout." };

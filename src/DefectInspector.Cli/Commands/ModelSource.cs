@@ -118,7 +118,7 @@ internal sealed class ModelSource
         try
         {
             if (method is not null) CamMethods.Canonical(method);
-            if (layer is not null) Layers.ToStage(layer);
+            if (layer is not null) Layers.ToStages(layer);
         }
         catch (ArgumentException e)
         {

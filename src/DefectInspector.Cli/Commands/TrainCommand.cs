@@ -34,7 +34,7 @@ internal static class TrainCommand
         var validationFraction = new Option<double>("--val-fraction") { Description = "Share of images (or groups) held out for validation.", DefaultValueFactory = _ => 0.2 };
         var validationGroups = new Option<string[]>("--val-groups") { Description = "Hold out exactly these groups for validation.", AllowMultipleArgumentsPerToken = true };
         var method = new Option<string>("--method") { Description = "CAM method the region threshold is calibrated for.", DefaultValueFactory = _ => defaults.Method };
-        var layer = new Option<string>("--layer") { Description = "Layer of that method's map.", DefaultValueFactory = _ => defaults.Layer };
+        var layer = new Option<string>("--layer") { Description = "Layer of that method's map; for layercam several comma-separated to fuse (layer2,layer3,layer4).", DefaultValueFactory = _ => defaults.Layer };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from <out>.training/ (after a finished run: calibrate again, e.g. with another --target)." };
         var outputStride = new Option<int>("--output-stride")
         {

@@ -36,7 +36,7 @@ internal sealed record ExplainRecord(
         map);
 }
 
-/// <summary>A map at feature resolution: row-major floats in score units, before ReLU.</summary>
+/// <summary>A raw map at feature resolution (input resolution for fused layercam and guided-gradcam): row-major floats in score units, before ReLU.</summary>
 internal sealed record MapRecord(int Width, int Height, float[] Values);
 
 internal sealed record BoxRecord(int X, int Y, int Width, int Height);

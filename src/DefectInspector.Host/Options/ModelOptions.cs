@@ -16,10 +16,10 @@ public sealed class ModelOptions
     /// <summary>cpu; cuda or cuda:N (either engine); tensorrt or tensorrt:N (onnx engine).</summary>
     public string Device { get; set; } = "cpu";
 
-    /// <summary>Explainer: cam, gradcam, gradcam++, layercam or scorecam (torch engine); empty = the bundle's.</summary>
+    /// <summary>Explainer: cam, gradcam, gradcam++, layercam, scorecam or guided-gradcam (torch engine); empty = the bundle's.</summary>
     public string Method { get; set; } = "";
 
-    /// <summary>Layer to explain: layer1..layer4 (layer4 only on the onnx engine); empty = the bundle's.</summary>
+    /// <summary>Layer to explain: layer1..layer4, or several comma-separated for layercam to fuse (layer4 only on the onnx engine); empty = the bundle's.</summary>
     public string Layer { get; set; } = "";
 
     /// <summary>

@@ -119,8 +119,21 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             }
         }
         e.Check(o.Method.Length == 0 || CamMethods.Names.Contains(o.Method.ToLowerInvariant()), "Model:Method", o.Method, $"one of {string.Join(", ", CamMethods.Names)}, or empty for the bundle's");
-        e.Check(o.Layer.Length == 0 || Layers.Names.Contains(o.Layer), "Model:Layer", o.Layer, $"one of {string.Join(", ", Layers.Names)}, or empty for the bundle's");
+        e.Check(o.Layer.Length == 0 || AreLayers(o.Layer), "Model:Layer", o.Layer, $"one of {string.Join(", ", Layers.Names)}, several comma-separated for layercam (layer2,layer3,layer4), or empty for the bundle's");
         return e.Result;
+    }
+
+    private static bool AreLayers(string layers)
+    {
+        try
+        {
+            Layers.ToStages(layers);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
 

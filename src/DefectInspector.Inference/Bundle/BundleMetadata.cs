@@ -98,7 +98,7 @@ public sealed record BundleMetadata
             Preprocessing.Validate();
             Decision.Validate();
             Regions.Validate();
-            Model.Layers.ToStage(Explainer.Layer);
+            Model.Layers.ToStages(Explainer.Layer);
             Explain.CamMethods.Canonical(Explainer.Method);
         }
         catch (ArgumentException e)

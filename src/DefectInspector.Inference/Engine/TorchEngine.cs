@@ -9,7 +9,7 @@ namespace DefectInspector.Inference.Engine;
 /// <summary>The model in TorchSharp: every explainer, every layer, on the CPU or (with a CUDA build of libtorch) the GPU.</summary>
 public sealed class TorchEngine(InspectionModel model) : IInferenceEngine
 {
-    private readonly Dictionary<string, CamMethod> methods = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, IExplainer> methods = new(StringComparer.OrdinalIgnoreCase);
 
     public string Name => Engines.Torch;
 
@@ -24,8 +24,7 @@ public sealed class TorchEngine(InspectionModel model) : IInferenceEngine
 
     public void CheckServes(string method, ExplainRequest request)
     {
-        Method(method);
-        Layers.ToStage(request.Layer);
+        Method(method).CheckLayer(request.Layer);
         MirrorViews.Validate(request.Views, "views");
     }
 
@@ -35,7 +34,7 @@ public sealed class TorchEngine(InspectionModel model) : IInferenceEngine
         return Method(method).Explain(model.Network, model.ToBatch(images), request, cancellation);
     }
 
-    private CamMethod Method(string name)
+    private IExplainer Method(string name)
     {
         if (!methods.TryGetValue(name, out var method)) methods[name] = method = CamMethods.Create(name);
         return method;

@@ -26,6 +26,8 @@ public sealed class GapResNet : Module<Tensor, Tensor>
 
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
+    // A module rather than functional.relu, as in torchvision: explainers hook it (guided backpropagation).
+    private readonly ReLU relu = ReLU();
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
@@ -96,7 +98,7 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         for (int stage = fromStage + 1; stage <= toStage; stage++)
             x = stage switch
             {
-                1 => layer1.call(maxpool.call(functional.relu(bn1.call(conv1.call(x))))),
+                1 => layer1.call(maxpool.call(relu.call(bn1.call(conv1.call(x))))),
                 2 => layer2.call(x),
                 3 => layer3.call(x),
                 _ => layer4.call(x),

@@ -17,6 +17,8 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IExportedBlock
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
+    // A module rather than functional.relu, as in torchvision: explainers hook it (guided backpropagation).
+    private readonly ReLU relu = ReLU();
     private readonly ConvSpec spec1;
     private readonly ConvSpec spec2;
     private readonly long stride;
@@ -49,10 +51,10 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IExportedBlock
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = functional.relu(bn1.call(conv1.call(x)));
+        var y = relu.call(bn1.call(conv1.call(x)));
         y = bn2.call(conv2.call(y));
         var identity = downsample is null ? x : downsample.call(x);
-        return functional.relu(y.add_(identity)).MoveToOuterDisposeScope();
+        return relu.call(y.add_(identity)).MoveToOuterDisposeScope();
     }
 }
 
@@ -66,6 +68,8 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IExportedBlock
     private readonly Conv2d conv3;
     private readonly BatchNorm2d bn3;
     private readonly Sequential? downsample;
+    // A module rather than functional.relu, as in torchvision: explainers hook it (guided backpropagation).
+    private readonly ReLU relu = ReLU();
     private readonly ConvSpec spec2;
     private readonly long stride;
 
@@ -98,11 +102,11 @@ internal sealed class Bottleneck : Module<Tensor, Tensor>, IExportedBlock
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = functional.relu(bn1.call(conv1.call(x)));
-        y = functional.relu(bn2.call(conv2.call(y)));
+        var y = relu.call(bn1.call(conv1.call(x)));
+        y = relu.call(bn2.call(conv2.call(y)));
         y = bn3.call(conv3.call(y));
         var identity = downsample is null ? x : downsample.call(x);
-        return functional.relu(y.add_(identity)).MoveToOuterDisposeScope();
+        return relu.call(y.add_(identity)).MoveToOuterDisposeScope();
     }
 }
 

@@ -114,8 +114,7 @@ public sealed record TrainingOptions
         if (RegionQuantile is <= 0 or > 1) throw new ArgumentException($"--region-quantile {RegionQuantile}: expected (0, 1]");
         if (RelativeRegions is { } relative && relative is not (> 0 and <= 1)) throw new ArgumentException($"--region-relative {relative}: expected a fraction of the peak in (0, 1]");
         if (ReviewFraction is < 0 or >= 1) throw new ArgumentException($"--review-fraction {ReviewFraction}: expected [0, 1)");
-        Inference.Model.Layers.ToStage(Layer);
-        Inference.Explain.CamMethods.Create(Method);
+        Inference.Explain.CamMethods.Create(Method).CheckLayer(Layer);
         try
         {
             Calibrate.ThresholdGoal.Parse(Target);

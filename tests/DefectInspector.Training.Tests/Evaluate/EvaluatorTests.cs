@@ -6,6 +6,7 @@ using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
+using DefectInspector.Training.Calibrate;
 using DefectInspector.Training.Data;
 using DefectInspector.Training.Evaluate;
 using OpenCvSharp;
@@ -41,9 +42,42 @@ public sealed class EvaluatorTests : IDisposable
         Assert.NotEmpty(rejected.Regions);
     }
 
+    [Fact]
+    public void Fused_layercam_region_thresholds_calibrate_on_good_parts_as_cams_do()
+    {
+        var goods = Enumerable.Range(0, 3).Select(seed =>
+        {
+            string path = folder.File($"good-{seed}.png");
+            using var image = new Mat(64, 80, MatType.CV_8UC3);
+            Cv2.SetTheRNG((ulong)seed + 10);
+            Cv2.Randu(image, Scalar.All(0), Scalar.All(255));
+            Cv2.ImWrite(path, image);
+            return new LabelledImage(path, LabelledImage.GoodKind, null);
+        }).ToList();
+        // Every part rejected, so every part's regions are extracted; the region threshold alone decides which get any.
+        var rejectAll = new DecisionThresholds(0.001f);
+
+        var validation = Evaluate(goods, rejectAll, new RegionSettings(), "layercam", "layer2,layer3,layer4");
+        // The middle good peak: the hottest good part keeps a region, the other two do not.
+        var calibrated = RegionCalibrator.Calibrate(validation, peakQuantile: 0.5, minArea: 1);
+        var peaks = validation.Select(o => o.FrameHeat!.Max()).ToArray();
+        var served = Evaluate(goods, rejectAll, calibrated, "layercam", "layer2,layer3,layer4");
+
+        Assert.Equal(ThresholdMode.Absolute, calibrated.Mode);
+        Assert.Equal(3, peaks.Distinct().Count());
+        for (int i = 0; i < goods.Count; i++)
+        {
+            Assert.Equal(validation[i].FrameHeat!.Values, served[i].FrameHeat!.Values);
+            Assert.Equal(peaks[i] == peaks.Max(), served[i].Regions.Count > 0);
+        }
+    }
+
     private float DefectScore(string path) => Evaluate(path, new DecisionThresholds(), new RegionSettings()).DefectScore;
 
-    private static ImageOutcome Evaluate(string path, DecisionThresholds decision, RegionSettings regions)
+    private static ImageOutcome Evaluate(string path, DecisionThresholds decision, RegionSettings regions) =>
+        Assert.Single(Evaluate([new LabelledImage(path, "defect", null)], decision, regions, "cam", "layer4"));
+
+    private static IReadOnlyList<ImageOutcome> Evaluate(IReadOnlyList<LabelledImage> images, DecisionThresholds decision, RegionSettings regions, string method, string layer)
     {
         manual_seed(1);
         var network = new GapResNet(Architecture.ResNet18, 2);
@@ -59,7 +93,6 @@ public sealed class EvaluatorTests : IDisposable
             Regions = regions,
         };
         using var engine = new TorchEngine(InspectionModel.FromNetwork(network, metadata, CPU, "test"));
-        var outcomes = Evaluator.Run(new PartInspector(engine, "cam", "layer4"), [new LabelledImage(path, "defect", null)], 1, null, CancellationToken.None);
-        return Assert.Single(outcomes);
+        return Evaluator.Run(new PartInspector(engine, method, layer), images, images.Count, null, CancellationToken.None);
     }
 }
