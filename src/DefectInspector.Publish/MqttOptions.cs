@@ -46,6 +46,19 @@ public sealed class MqttOptions
     /// <summary>Embedded broker only: the address it listens on. Loopback unless you mean the whole network to reach it.</summary>
     public string EmbeddedBindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>Embedded broker only: users with a role (<see cref="BrokerRoles.Configurable"/>) beside <see cref="Username"/>.</summary>
+    public List<MqttBrokerUserOptions> EmbeddedUsers { get; set; } = [];
+
     /// <summary>True when no external broker is configured.</summary>
     public bool UsesEmbeddedBroker => string.IsNullOrWhiteSpace(Host);
+}
+
+/// <summary>A user of the embedded broker: a name, a role (trigger or subscriber) and a hash from `defect-inspector hmi hash-password`.</summary>
+public sealed class MqttBrokerUserOptions
+{
+    public string Name { get; set; } = "";
+
+    public string Role { get; set; } = BrokerRoles.Subscriber;
+
+    public string PasswordHash { get; set; } = "";
 }

@@ -344,7 +344,8 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
             .WithWillRetain(true)
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithWillContentType(MessageJson.ContentType)
-            .WithWillPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
+            .WithWillPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .Identify(_options);
 
         if (!string.IsNullOrEmpty(_options.Username))
         {

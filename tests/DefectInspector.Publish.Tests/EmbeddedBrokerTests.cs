@@ -8,7 +8,7 @@ public sealed class EmbeddedBrokerTests : StationTests
     [Fact]
     public async Task Publishes_and_subscribes_through_the_embedded_broker_on_loopback()
     {
-        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, new ListLogger());
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, new EmbeddedBrokerAccess(), new ListLogger());
         Assert.NotEqual(0, broker.Port);
         await using var subscriber = await TestSubscriber.ConnectAsync(broker.Port, [Topics.Verdict("+")]);
 
@@ -30,7 +30,7 @@ public sealed class EmbeddedBrokerTests : StationTests
     [InlineData("", "secret")]
     public async Task A_network_bind_without_credentials_refuses_to_start(string? username, string? password)
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EmbeddedBroker.StartAsync("0.0.0.0", 0, username, password, new ListLogger()));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EmbeddedBroker.StartAsync("0.0.0.0", 0, username, password, new EmbeddedBrokerAccess(), new ListLogger()));
 
         Assert.Contains("0.0.0.0", error.Message);
         Assert.Contains("Mqtt:Username and Mqtt:Password", error.Message);
@@ -39,7 +39,7 @@ public sealed class EmbeddedBrokerTests : StationTests
     [Fact]
     public async Task With_credentials_a_wrong_password_is_refused_and_the_right_one_works()
     {
-        await using var broker = await EmbeddedBroker.StartAsync("0.0.0.0", 0, "station", "s3cret", new ListLogger());
+        await using var broker = await EmbeddedBroker.StartAsync("0.0.0.0", 0, "station", "s3cret", new EmbeddedBrokerAccess(), new ListLogger());
 
         await using (var intruder = Publishers.Create(broker.Port, new ListLogger(), configure: o => (o.Username, o.Password) = ("station", "guess")))
         {
@@ -53,7 +53,7 @@ public sealed class EmbeddedBrokerTests : StationTests
         await File.WriteAllTextAsync(passwordFile, "s3cret\nsecond line is ignored\n");
         try
         {
-            await using var station = await Publishers.StartAsync(broker.Port, new ListLogger(), configure: o => (o.Username, o.PasswordFile) = ("station", passwordFile));
+            await using var station = await Publishers.StartAsync(broker.Port, new ListLogger(), configure: o => (o.Host, o.Username, o.PasswordFile) = ("", "station", passwordFile));
             await station.PublishAsync(OutgoingMessages.Verdict(Topics, Samples.Verdict()), CancellationToken.None);
             Assert.True(station.IsConnected);
         }
@@ -68,7 +68,7 @@ public sealed class EmbeddedBrokerTests : StationTests
     [Fact]
     public async Task An_MQTT5_client_without_a_client_id_gets_one_assigned()
     {
-        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, new ListLogger());
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, new EmbeddedBrokerAccess(), new ListLogger());
         await using var anonymous = await TestSubscriber.ConnectAsync(broker.Port, ["#"], clientId: "");
         Assert.True(anonymous.IsConnected);
     }
@@ -80,7 +80,7 @@ public sealed class EmbeddedBrokerTests : StationTests
         squatter.Start();
         int port = ((IPEndPoint)squatter.LocalEndpoint).Port;
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EmbeddedBroker.StartAsync("127.0.0.1", port, null, null, new ListLogger()));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EmbeddedBroker.StartAsync("127.0.0.1", port, null, null, new EmbeddedBrokerAccess(), new ListLogger()));
 
         Assert.Equal($"port {port} on 127.0.0.1 is in use: set Mqtt:Port or Mqtt:Host", error.Message);
     }
@@ -88,8 +88,105 @@ public sealed class EmbeddedBrokerTests : StationTests
     [Fact]
     public async Task A_bind_address_that_is_not_an_address_is_refused()
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => EmbeddedBroker.StartAsync("broker.example", 0, null, null, new ListLogger()));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => EmbeddedBroker.StartAsync("broker.example", 0, null, null, new EmbeddedBrokerAccess(), new ListLogger()));
 
         Assert.Contains("broker.example", error.Message);
+    }
+
+    /// <summary>The station's rules as the daemon sets them: its client id reserved, others may publish triggers only.</summary>
+    private static EmbeddedBrokerAccess StationRules(string daemonClientId, params BrokerUser[] users) => new()
+    {
+        ReservedClientIds = [daemonClientId],
+        PublicTopics = [Topics.Trigger("+")],
+        Users = users,
+        MaxPacketBytes = 64 * 1024,
+    };
+
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1.5);
+
+    [Fact]
+    public async Task Only_the_daemon_publishes_the_stations_topics_others_may_trigger_and_subscribe()
+    {
+        await using var probe = Publishers.Create(1, new ListLogger(), configure: o => o.Host = "");
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, StationRules(probe.ClientId), new ListLogger());
+        await using var daemon = await Publishers.StartAsync(broker.Port, new ListLogger(), configure: o => o.Host = "");
+        await using var watcher = await TestSubscriber.ConnectAsync(broker.Port, ["#"]);
+        await using var intruder = await TestSubscriber.ConnectAsync(broker.Port, []);
+
+        var fake = Samples.Verdict() with { Id = "fake-verdict" };
+        await intruder.PublishAsync(Topics.Verdict("cam1"), System.Text.Encoding.UTF8.GetString(MessageJson.Serialize(fake)));
+        await intruder.PublishAsync(Topics.Status, """{"schema":"2.0","state":"offline"}""", retain: true);
+        await intruder.PublishAsync("elsewhere/anything", "x");
+        // mosquitto_pub, an independent client, is refused the same way.
+        Tool.Run("mosquitto_pub", "the broker tests use mosquitto-clients (deploy/setup.sh installs it)",
+            "-V", "mqttv5", "-h", "127.0.0.1", "-p", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-q", "1",
+            "-t", Topics.Event("cam1"), "-m", "{}");
+        await intruder.PublishAsync(Topics.Trigger("cam1"), """{"partId":"P-1"}""");
+        var real = Samples.Verdict();
+        await daemon.PublishAsync(OutgoingMessages.Verdict(Topics, real), CancellationToken.None);
+
+        await watcher.WaitForAsync(m => m.Topic == Topics.Trigger("cam1"), Publishers.Wait, "the trigger");
+        await watcher.WaitForAsync(m => m.Correlation == real.Id, Publishers.Wait, "the daemon's verdict");
+        await Task.Delay(Quiet);
+        Assert.DoesNotContain(watcher.Received, m => m.Text.Contains("fake-verdict", StringComparison.Ordinal));
+        Assert.DoesNotContain(watcher.Received, m => m.Topic == Topics.Event("cam1") || m.Topic == "elsewhere/anything");
+        await using var late = await TestSubscriber.ConnectAsync(broker.Port, [Topics.Status]);
+        Assert.Equal("online", Publishers.ReadStatus(await late.WaitForAsync(m => m.Retain, Publishers.Wait, "retained status")).State);
+        Assert.True(intruder.IsConnected, "a refused publish need not cost the connection");
+    }
+
+    [Fact]
+    public async Task Nobody_else_may_connect_with_the_daemons_client_id()
+    {
+        await using var probe = Publishers.Create(1, new ListLogger(), configure: o => o.Host = "");
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, StationRules(probe.ClientId), new ListLogger());
+        await using var daemon = await Publishers.StartAsync(broker.Port, new ListLogger(), configure: o => o.Host = "");
+
+        await Assert.ThrowsAnyAsync<Exception>(() => TestSubscriber.ConnectAsync(broker.Port, ["#"], clientId: probe.ClientId));
+        await Task.Delay(Quiet);
+        Assert.True(daemon.IsConnected, "the daemon's session was taken over");
+        await daemon.PublishAsync(OutgoingMessages.Verdict(Topics, Samples.Verdict()), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_subscriber_user_may_not_trigger_and_a_trigger_user_may()
+    {
+        await using var probe = Publishers.Create(1, new ListLogger(), configure: o => o.Host = "");
+        var rules = StationRules(probe.ClientId,
+            new BrokerUser("wall", BrokerRoles.Subscriber, p => p == "wall-pw"), new BrokerUser("plc", BrokerRoles.Trigger, p => p == "plc-pw"));
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, rules, new ListLogger());
+        await using var wall = await TestSubscriber.ConnectAsync(broker.Port, ["#"], username: "wall", password: "wall-pw");
+        await using var plc = await TestSubscriber.ConnectAsync(broker.Port, [], username: "plc", password: "plc-pw");
+        await Assert.ThrowsAnyAsync<Exception>(() => TestSubscriber.ConnectAsync(broker.Port, ["#"], username: "plc", password: "guess"));
+        await Assert.ThrowsAnyAsync<Exception>(() => TestSubscriber.ConnectAsync(broker.Port, ["#"]));
+
+        await wall.PublishAsync(Topics.Trigger("cam1"), """{"partId":"from-the-wall"}""");
+        await plc.PublishAsync(Topics.Trigger("cam1"), """{"partId":"from-the-plc"}""");
+
+        await wall.WaitForAsync(m => m.Text.Contains("from-the-plc", StringComparison.Ordinal), Publishers.Wait, "the PLC's trigger");
+        await Task.Delay(Quiet);
+        Assert.DoesNotContain(wall.Received, m => m.Text.Contains("from-the-wall", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_oversized_publish_is_dropped_and_its_sender_disconnected()
+    {
+        await using var probe = Publishers.Create(1, new ListLogger(), configure: o => o.Host = "");
+        var log = new ListLogger();
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, StationRules(probe.ClientId), log);
+        await using var watcher = await TestSubscriber.ConnectAsync(broker.Port, ["#"]);
+        await using var sender = await TestSubscriber.ConnectAsync(broker.Port, []);
+
+        string huge = $$"""{"partId":"{{new string('x', 1024 * 1024)}}"}""";
+        try { await sender.PublishAsync(Topics.Trigger("cam1"), huge); } catch (Exception) { /* the broker may close first */ }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (sender.IsConnected && clock.Elapsed < Publishers.Wait) await Task.Delay(100);
+        Assert.False(sender.IsConnected, "the sender of an oversized publish is still connected");
+        await using var next = await TestSubscriber.ConnectAsync(broker.Port, []);
+        await next.PublishAsync(Topics.Trigger("cam1"), """{"partId":"small"}""");
+
+        await watcher.WaitForAsync(m => m.Text.Contains("small", StringComparison.Ordinal), Publishers.Wait, "the small trigger after the big one");
+        Assert.DoesNotContain(watcher.Received, m => m.Payload.Length > 64 * 1024);
+        Assert.True(log.Has(Microsoft.Extensions.Logging.LogLevel.Warning, "more than 65536 bytes"), string.Join('\n', log.Entries));
     }
 }

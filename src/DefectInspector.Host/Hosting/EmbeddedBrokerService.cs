@@ -1,12 +1,20 @@
+using DefectInspector.Host.Hmi;
+using DefectInspector.Host.Options;
+using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
+using DefectInspector.Publish.Sparkplug;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DefectInspector.Host.Hosting;
 
-/// <summary>With Mqtt:Host empty, runs the embedded MQTT broker so the product works with nothing else installed.</summary>
-internal sealed class EmbeddedBrokerService(IOptions<MqttOptions> options, ILogger<EmbeddedBrokerService> logger) : IHostedService, IAsyncDisposable
+/// <summary>
+/// With Mqtt:Host empty, runs the embedded MQTT broker so the product works with nothing else installed. Only the
+/// daemon publishes the station's topics there; others may trigger (and command the Sparkplug node) and subscribe.
+/// </summary>
+internal sealed class EmbeddedBrokerService(
+    IOptions<MqttOptions> options, IOptions<SparkplugOptions> sparkplug, StationIdentity station, ILogger<EmbeddedBrokerService> logger) : IHostedService, IAsyncDisposable
 {
     private EmbeddedBroker? broker;
 
@@ -14,7 +22,7 @@ internal sealed class EmbeddedBrokerService(IOptions<MqttOptions> options, ILogg
     {
         var o = options.Value;
         if (!o.UsesEmbeddedBroker) return;
-        broker = await EmbeddedBroker.StartAsync(o.EmbeddedBindAddress, o.Port, NullIfEmpty(o.Username), MqttCredentials.Password(o), logger);
+        broker = await EmbeddedBroker.StartAsync(o.EmbeddedBindAddress, o.Port, NullIfEmpty(o.Username), MqttCredentials.Password(o), Access(o), logger);
     }
 
     // The pipeline stops first (reverse start order) and publishes its offline status through this broker.
@@ -27,6 +35,29 @@ internal sealed class EmbeddedBrokerService(IOptions<MqttOptions> options, ILogg
     public async ValueTask DisposeAsync()
     {
         if (broker is not null) await broker.DisposeAsync();
+    }
+
+    private EmbeddedBrokerAccess Access(MqttOptions o)
+    {
+        string clientId = MqttIdentity.ClientId(o, station.Site, station.Line, station.Station);
+        var topics = new Topics(o.TopicPrefix, station.Site, station.Line, station.Station);
+        List<string> open = [topics.Trigger("+")];
+        List<string> retained = [];
+        if (sparkplug.Value.Enabled)
+        {
+            string group = SparkplugEdge.GroupIdOf(sparkplug.Value, station), node = SparkplugEdge.EdgeNodeIdOf(sparkplug.Value, station);
+            open.AddRange([$"spBv1.0/{group}/NCMD/{node}", $"spBv1.0/{group}/DCMD/{node}/+"]);
+            // A Sparkplug primary host application announces itself with a retained STATE message.
+            retained.Add("spBv1.0/STATE/+");
+        }
+        return new EmbeddedBrokerAccess
+        {
+            ReservedClientIds = [clientId, clientId + SparkplugEdge.ClientIdSuffix],
+            PublicTopics = open,
+            PublicRetainedTopics = retained,
+            Users = o.EmbeddedUsers.Select(u => new BrokerUser(u.Name, u.Role, password => Passwords.Verify(u.PasswordHash, password))).ToList(),
+            MaxPacketBytes = o.MaxIncomingPacketBytes,
+        };
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

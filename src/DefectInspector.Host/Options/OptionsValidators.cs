@@ -209,6 +209,17 @@ internal sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         e.Check((o.ClientCertificateFile.Length == 0) == (o.ClientKeyFile.Length == 0), "Mqtt:ClientKeyFile", o.ClientKeyFile, "set together with Mqtt:ClientCertificateFile");
         e.Check(o.UsesEmbeddedBroker || !o.Host.Any(char.IsWhiteSpace), "Mqtt:Host", o.Host, "a host name or address");
         e.Check(!o.UsesEmbeddedBroker || System.Net.IPAddress.TryParse(o.EmbeddedBindAddress, out _), "Mqtt:EmbeddedBindAddress", o.EmbeddedBindAddress, "an IP address, e.g. 127.0.0.1");
+        for (int i = 0; i < o.EmbeddedUsers.Count; i++)
+        {
+            var user = o.EmbeddedUsers[i];
+            e.Check(user.Name.Length is > 0 and <= 64 && !user.Name.Any(char.IsWhiteSpace) && !string.Equals(user.Name, o.Username, StringComparison.Ordinal)
+                && o.EmbeddedUsers.Count(u => u.Name == user.Name) == 1,
+                $"Mqtt:EmbeddedUsers:{i}:Name", user.Name, "1 to 64 characters without spaces, unique, and not Mqtt:Username");
+            e.Check(BrokerRoles.Configurable.Contains(user.Role, StringComparer.Ordinal), $"Mqtt:EmbeddedUsers:{i}:Role", user.Role, string.Join(" or ", BrokerRoles.Configurable));
+            e.Check(Hmi.Passwords.IsHash(user.PasswordHash), $"Mqtt:EmbeddedUsers:{i}:PasswordHash", user.PasswordHash.Length == 0 ? "" : "(hidden)",
+                "a hash from `defect-inspector hmi hash-password`");
+        }
+        e.Check(o.EmbeddedUsers.Count == 0 || o.UsesEmbeddedBroker, "Mqtt:EmbeddedUsers", $"{o.EmbeddedUsers.Count} users", "none with Mqtt:Host set (they are the embedded broker's)");
         return e.Result;
     }
 }

@@ -22,6 +22,9 @@ internal sealed class SparkplugEdge(
     private readonly ConcurrentDictionary<string, VerdictMessage> last = new(StringComparer.Ordinal);
     private SparkplugNode? node;
 
+    /// <summary>The edge node's MQTT connection is the station's client id with this after it.</summary>
+    public const string ClientIdSuffix = "-sparkplug";
+
     public static string GroupIdOf(SparkplugOptions o, StationIdentity station) => o.GroupId.Length > 0 ? o.GroupId : $"{station.Site}-{station.Line}";
 
     public static string EdgeNodeIdOf(SparkplugOptions o, StationIdentity station) => o.EdgeNodeId.Length > 0 ? o.EdgeNodeId : station.Station;
@@ -40,7 +43,7 @@ internal sealed class SparkplugEdge(
             ["Model Sha256"] = descriptor.Model.Sha256,
             ["Config Hash"] = descriptor.ConfigHash,
         };
-        string clientId = MqttIdentity.ClientId(mqtt.Value, station.Site, station.Line, station.Station) + "-sparkplug";
+        string clientId = MqttIdentity.ClientId(mqtt.Value, station.Site, station.Line, station.Station) + ClientIdSuffix;
         node = new SparkplugNode(mqtt.Value, GroupIdOf(o, station), EdgeNodeIdOf(o, station), clientId, cameras.Value.Cameras.Select(c => c.Name).ToList(),
             properties, Metrics, storage.Value.ResolvedPath, logger)
         {

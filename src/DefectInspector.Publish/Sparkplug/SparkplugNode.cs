@@ -306,7 +306,8 @@ public sealed class SparkplugNode : IAsyncDisposable
             .WithTimeout(ConnectTimeout)
             .WithWillTopic(_topics.NodeDeath)
             .WithWillRetain(false)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Identify(_options);
 
         if (!string.IsNullOrEmpty(_options.Username))
         {
