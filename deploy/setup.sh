@@ -12,10 +12,10 @@ if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then as_root apt-get upda
 
 # ffmpeg receives and decodes network cameras (rtsp://, http://): OpenCvSharp's bundled FFmpeg has no network protocols.
 # mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to; openssl makes
-# the tests' TLS certificates.
-packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto openssl)
+# the tests' TLS certificates; GNU time measures the bad-input tests' peak memory.
+packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto openssl time)
 # Ubuntu 24.04+ renamed the GTK runtime package.
-if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto openssl); fi
+if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto openssl time); fi
 # The HMI tests drive Debian's /usr/bin/chromium with Playwright (never a downloaded browser). Ubuntu ships chromium
 # only as a snap: there, install it yourself and link it to /usr/bin/chromium.
 if apt-cache show chromium >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
 using DefectInspector.Core.Decision;
+using DefectInspector.Core.Naming;
 using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Hosting;
@@ -42,6 +43,9 @@ public sealed class PipelinePartsTests
     [InlineData("#", false)]
     [InlineData("with space", false)]
     [InlineData("", false)]
+    [InlineData(".", false)]
+    [InlineData("..", false)]
+    [InlineData("..x", true)]
     public void Topic_names_allow_no_wildcards_or_separators(string name, bool valid) => Assert.Equal(valid, TopicName.IsValid(name));
 
     [Fact]
