@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12+/Ubuntu 22.04+ machine to build, test and run DefectInspector:
-# the native libraries OpenCvSharp needs, Mosquitto for the MQTT tests (they start their own brokers),
+# the native libraries OpenCvSharp needs, Mosquitto for the MQTT tests (they start their own brokers), Node.js and npm
+# for the Sparkplug tests' decoder,
 # Chromium for the HMI tests (and as the station screen's kiosk browser), and the .NET 10 SDK when it is not
 # already installed.
 set -euo pipefail
@@ -11,11 +12,15 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then as_root apt-get update -qq; fi
 
 # ffmpeg receives and decodes network cameras (rtsp://, http://): OpenCvSharp's bundled FFmpeg has no network protocols.
-# mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to; openssl makes
-# the tests' TLS certificates; GNU time measures the bad-input tests' peak memory.
-packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto openssl time)
+# mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to, and
+# mosquitto-clients the README's first subscription and trigger; openssl makes the tests' TLS certificates; GNU time
+# measures the bad-input tests' peak memory.
+packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto mosquitto-clients openssl time)
 # Ubuntu 24.04+ renamed the GTK runtime package.
-if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto openssl time); fi
+if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto mosquitto-clients openssl time); fi
+# node and npm run the Sparkplug tests' independent decoder (tests/Shared/Sparkplug/decoder).
+# Asked for by command, not package: NodeSource's nodejs package bundles npm and conflicts with Debian's npm.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 # The HMI tests drive Debian's /usr/bin/chromium with Playwright (never a downloaded browser). Ubuntu ships chromium
 # only as a snap: there, install it yourself and link it to /usr/bin/chromium.
 if apt-cache show chromium >/dev/null 2>&1; then

@@ -14,9 +14,16 @@ public static class MessageJson
     public const string ContentType = "application/json";
 
     /// <summary>What a trigger payload must look like, quoted in errors.</summary>
-    public const string TriggerShape = "{\"partId\":\"<part id, 1-256 characters>\"}";
+    public const string TriggerShape = "{\"partId\":\"<1-256 characters>\", \"commandId\":\"<optional, 1-128>\", \"context\":{<optional object, at most 4 KiB>}}";
 
     public const int MaxPartIdLength = 256;
+
+    public const int MaxCommandIdLength = 128;
+
+    public const int MaxContextBytes = 4096;
+
+    /// <summary>A trigger payload above this size is refused unread: parsing is not where a line PC's memory goes.</summary>
+    public const int MaxTriggerBytes = 16 * 1024;
 
     public static byte[] Serialize(VerdictMessage message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.VerdictMessage);
 
@@ -32,6 +39,10 @@ public static class MessageJson
 
     public static byte[] Serialize(TriggerCommand message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.TriggerCommand);
 
+    public static byte[] Serialize(TriggerReply message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.TriggerReply);
+
+    public static byte[] Serialize(StationConfigMessage message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.StationConfigMessage);
+
     /// <summary>Reads a message this library wrote (tests, tools); throws <see cref="JsonException"/> on a bad payload.</summary>
     public static T Deserialize<T>(ReadOnlySpan<byte> utf8Json)
     {
@@ -41,12 +52,17 @@ public static class MessageJson
     }
 
     /// <summary>
-    /// Reads a trigger command received on <paramref name="topic"/>. Unknown members are ignored; a payload that is not
-    /// JSON, not an object, or lacks a usable partId throws <see cref="MessageFormatException"/> naming the topic and
-    /// the expected shape.
+    /// Reads a trigger command received on <paramref name="topic"/>. Unknown members are ignored; a payload that is too
+    /// large, not JSON, not an object, lacks a usable partId, or has a bad commandId or context throws
+    /// <see cref="MessageFormatException"/> naming the topic and the expected shape.
     /// </summary>
     public static TriggerCommand ParseTrigger(ReadOnlySpan<byte> utf8Json, string topic)
     {
+        if (utf8Json.Length > MaxTriggerBytes)
+        {
+            throw new MessageFormatException(topic, TriggerShape, $"the payload is {utf8Json.Length} bytes, at most {MaxTriggerBytes}");
+        }
+
         TriggerCommand? command;
         try
         {
@@ -67,6 +83,30 @@ public static class MessageJson
             throw new MessageFormatException(topic, TriggerShape, $"partId is {command.PartId.Length} characters long");
         }
 
+        if (command.CommandId is { } id && (string.IsNullOrWhiteSpace(id) || id.Length > MaxCommandIdLength))
+        {
+            throw new MessageFormatException(topic, TriggerShape, $"commandId must be 1 to {MaxCommandIdLength} characters, not {id.Length}");
+        }
+
+        if (command.Context is { } context)
+        {
+            if (context.ValueKind == JsonValueKind.Null)
+            {
+                return command with { Context = null };
+            }
+
+            if (context.ValueKind != JsonValueKind.Object)
+            {
+                throw new MessageFormatException(topic, TriggerShape, $"context must be a JSON object, not {context.ValueKind}");
+            }
+
+            int size = context.GetRawText().Length;
+            if (size > MaxContextBytes)
+            {
+                throw new MessageFormatException(topic, TriggerShape, $"context is {size} bytes, at most {MaxContextBytes}");
+            }
+        }
+
         return command;
     }
 }
@@ -82,4 +122,6 @@ public static class MessageJson
 [JsonSerializable(typeof(StatsMessage))]
 [JsonSerializable(typeof(TriggerCommand))]
 [JsonSerializable(typeof(ReviewMessage))]
+[JsonSerializable(typeof(TriggerReply))]
+[JsonSerializable(typeof(StationConfigMessage))]
 internal sealed partial class MessageJsonContext : JsonSerializerContext;

@@ -37,6 +37,12 @@ public sealed class MqttOptions
 
     public int KeepAliveSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// The largest packet the broker may send the daemon (MQTT 5 Maximum Packet Size); a larger trigger is dropped by
+    /// the broker, never read. Outgoing snapshots are not limited by it.
+    /// </summary>
+    public int MaxIncomingPacketBytes { get; set; } = 256 * 1024;
+
     /// <summary>Embedded broker only: the address it listens on. Loopback unless you mean the whole network to reach it.</summary>
     public string EmbeddedBindAddress { get; set; } = "127.0.0.1";
 

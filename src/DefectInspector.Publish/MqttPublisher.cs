@@ -44,7 +44,8 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
 
     private TaskCompletionSource _connected = NewSignal();
     private StatusMessage _status;
-    private Func<string, TriggerCommand, Task>? _triggerHandler;
+    private readonly ConcurrentDictionary<string, OutgoingMessage> _retained = new(StringComparer.Ordinal);
+    private Func<TriggerRequest, Task>? _triggerHandler;
     private MqttClientOptions? _clientOptions;
     private Task _reconnectLoop = Task.CompletedTask;
     private int _state = New;
@@ -206,12 +207,54 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     }
 
     /// <summary>
-    /// Subscribes (QoS 1) to <c>trigger/+</c> now if connected and after every reconnect. The handler gets the camera
-    /// name (the last topic level) and the command; payloads that are not a trigger command are logged and dropped,
-    /// and an exception from the handler is logged. Handlers run one at a time on the receive path: keep them short.
+    /// Publishes <paramref name="message"/> (retained) now when connected, and again after every reconnect, so a broker
+    /// that lost its retained messages gets it back. A later message on the same topic replaces it.
+    /// </summary>
+    public async Task PublishRetainedAsync(OutgoingMessage message, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        _retained[message.Topic] = message with { Retain = true };
+        if (IsConnected)
+        {
+            await PublishAsync(message with { Retain = true }, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Answers a trigger on the response topic it named, with its correlation data; waits for the broker like
+    /// <see cref="PublishAsync"/>. A request without a response topic gets no reply.
+    /// </summary>
+    public async Task ReplyAsync(TriggerRequest request, TriggerReply reply, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(reply);
+        if (string.IsNullOrEmpty(request.ResponseTopic))
+        {
+            return;
+        }
+
+        var builder = new MqttApplicationMessageBuilder()
+            .WithTopic(request.ResponseTopic)
+            .WithPayload(MessageJson.Serialize(reply))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType(MessageJson.ContentType)
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
+            .WithUserProperty(SchemaVersion.UserProperty, new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(SchemaVersion.Of(ContractNames.TriggerReply))));
+        if (!request.CorrelationData.IsEmpty)
+        {
+            builder.WithCorrelationData(request.CorrelationData.ToArray());
+        }
+
+        await PublishUntilAcknowledgedAsync(builder.Build(), cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Subscribes (QoS 1) to <c>trigger/+</c> now if connected and after every reconnect. The handler gets every
+    /// message as a <see cref="TriggerRequest"/>, a malformed one with its problem (so that it can be answered); an
+    /// exception from the handler is logged. Handlers run one at a time on the receive path: keep them short.
     /// Retained trigger messages are not delivered (a stale trigger must not fire on connect).
     /// </summary>
-    public async Task SubscribeTriggersAsync(Func<string, TriggerCommand, Task> handler, CancellationToken cancellation)
+    public async Task SubscribeTriggersAsync(Func<TriggerRequest, Task> handler, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(handler);
         Volatile.Write(ref _triggerHandler, handler);
@@ -313,7 +356,11 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
             builder.WithTlsOptions(MqttCredentials.Tls(_options, _host));
         }
 
-        return builder.Build();
+        var options = builder.Build();
+        // The broker must not hand this client a packet larger than this: a 100 MB "trigger" would otherwise be read
+        // into memory whole before anyone looks at it.
+        options.MaximumPacketSize = (uint)_options.MaxIncomingPacketBytes;
+        return options;
     }
 
     /// <summary>One connection attempt and the session set-up: online status, trigger subscription.</summary>
@@ -372,6 +419,15 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
         if (!IsAccepted(result.ReasonCode))
         {
             _logger.LogError("The MQTT broker rejected the online status on {Topic}: {ReasonCode}", _topics.Status, result.ReasonCode);
+        }
+
+        foreach (var retained in _retained.Values)
+        {
+            var stored = await _client.PublishAsync(ToApplicationMessage(retained), cancellation).ConfigureAwait(false);
+            if (!IsAccepted(stored.ReasonCode))
+            {
+                _logger.LogError("The MQTT broker rejected the retained message on {Topic}: {ReasonCode}", retained.Topic, stored.ReasonCode);
+            }
         }
 
         if (Volatile.Read(ref _triggerHandler) is not null)
@@ -574,26 +630,30 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
             return;
         }
 
-        string camera = topic[prefix.Length..];
-        TriggerCommand command;
+        var message = e.ApplicationMessage;
+        TriggerCommand? command = null;
+        string? problem = null;
         try
         {
-            var payload = e.ApplicationMessage.Payload;
-            command = MessageJson.ParseTrigger(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), topic);
+            var payload = message.Payload;
+            command = payload.Length > MessageJson.MaxTriggerBytes
+                ? throw new MessageFormatException(topic, MessageJson.TriggerShape, $"the payload is {payload.Length} bytes, at most {MessageJson.MaxTriggerBytes}")
+                : MessageJson.ParseTrigger(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), topic);
         }
         catch (MessageFormatException bad)
         {
-            _logger.LogWarning("Ignored a trigger command: {Problem}", bad.Message);
-            return;
+            problem = bad.Message;
         }
 
+        var request = new TriggerRequest(topic[prefix.Length..], topic, command, problem, message.ResponseTopic, message.CorrelationData ?? [],
+            DateTimeOffset.UtcNow, message.MessageExpiryInterval == 0 ? null : TimeSpan.FromSeconds(message.MessageExpiryInterval));
         try
         {
-            await handler(camera, command).ConfigureAwait(false);
+            await handler(request).ConfigureAwait(false);
         }
         catch (Exception failure)
         {
-            _logger.LogError(failure, "The trigger handler failed for camera {Camera}, part {PartId}", camera, command.PartId);
+            _logger.LogError(failure, "The trigger handler failed for camera {Camera}, part {PartId}", request.Camera, command?.PartId);
         }
     }
 
@@ -619,6 +679,11 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
         if (message.CorrelationId is { } correlation)
         {
             builder.WithCorrelationData(Encoding.UTF8.GetBytes(correlation));
+        }
+
+        if (message.Schema is { } schema)
+        {
+            builder.WithUserProperty(SchemaVersion.UserProperty, new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(schema)));
         }
 
         return builder.Build();

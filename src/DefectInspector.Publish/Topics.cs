@@ -2,7 +2,7 @@ namespace DefectInspector.Publish;
 
 /// <summary>
 /// The topic tree of one station: &lt;prefix&gt;/&lt;site&gt;/&lt;line&gt;/&lt;station&gt;/{verdict,event,snapshot,review,trigger}/&lt;camera&gt;,
-/// .../camera/&lt;camera&gt;/status, .../status and .../stats. docs/mqtt.md is the reference.
+/// .../camera/&lt;camera&gt;/status, .../status, .../stats and .../config. docs/mqtt.md is the reference.
 /// </summary>
 public sealed class Topics(string prefix, string site, string line, string station)
 {
@@ -23,4 +23,6 @@ public sealed class Topics(string prefix, string site, string line, string stati
     public string Status => $"{Root}/status";
 
     public string Stats => $"{Root}/stats";
+
+    public string Config => $"{Root}/config";
 }

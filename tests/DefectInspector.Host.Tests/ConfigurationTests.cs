@@ -12,6 +12,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Mqtt:Port=70000", "Mqtt:Port '70000': expected 1 to 65535")]
     [InlineData("--Mqtt:Port=abc", "Mqtt:Port")]
     [InlineData("--Mqtt:TopicPrefix=a/b", "Mqtt:TopicPrefix 'a/b': expected letters, digits")]
+    [InlineData("--Sparkplug:GroupId=a/b", "Sparkplug:GroupId 'a/b': expected letters, digits")]
+    [InlineData("--Sparkplug:HistoryCapacity=0", "Sparkplug:HistoryCapacity '0': expected 1 to 1000000 messages")]
     [InlineData("--Mqtt:CaFile=/nope/ca.pem", "Mqtt:CaFile '/nope/ca.pem': expected an existing, readable file")]
     [InlineData("--Cameras:0:Source=cam:3", "Cameras:0:Source 'cam:3': expected")]
     [InlineData("--Cameras:0:Name=bad name", "Cameras:0:Name 'bad name': expected letters, digits")]

@@ -24,7 +24,7 @@ public sealed class MessageJsonTests
         var json = JsonNode.Parse(MessageJson.Serialize(verdict))!.AsObject();
 
         Assert.Equal("ng", (string?)json["verdict"]);
-        Assert.Equal(1, (int?)json["schema"]);
+        Assert.Equal("2.0", (string?)json["schema"]);
         Assert.False(json.ContainsKey("partId"));
         Assert.False(json.ContainsKey("snapshot"));
         Assert.Equal(0.93, (double?)json["probabilities"]!["crack"]);
@@ -68,6 +68,9 @@ public sealed class MessageJsonTests
     [InlineData("""{"partId":""}""", "partId is missing or empty")]
     [InlineData("""{"partId":42}""", "")]
     [InlineData("null", "partId is missing or empty")]
+    [InlineData("""{"partId":"P","commandId":""}""", "commandId must be 1 to 128 characters")]
+    [InlineData("""{"partId":"P","context":[1]}""", "context must be a JSON object, not Array")]
+    [InlineData("""{"partId":"P","context":"lot"}""", "context must be a JSON object, not String")]
     public void A_bad_trigger_payload_names_the_topic_and_the_expected_shape(string payload, string problem)
     {
         var error = Assert.Throws<MessageFormatException>(() => MessageJson.ParseTrigger(Encoding.UTF8.GetBytes(payload), "di/a/b/c/trigger/top"));
@@ -76,6 +79,26 @@ public sealed class MessageJsonTests
         Assert.Contains("{\"partId\":", error.Message);
         Assert.Contains(problem, error.Message);
         Assert.Equal("di/a/b/c/trigger/top", error.Topic);
+    }
+
+    [Fact]
+    public void A_version_2_trigger_reads_its_command_id_and_context_verbatim()
+    {
+        var command = MessageJson.ParseTrigger("""{"partId":"A-17","commandId":"c-1","context":{"lot":"L-7","qty":3.50,"tags":["a"]}}"""u8, "t");
+
+        Assert.Equal(("A-17", "c-1"), (command.PartId, command.CommandId));
+        Assert.Equal("""{"lot":"L-7","qty":3.50,"tags":["a"]}""", command.Context!.Value.GetRawText());
+        Assert.Null(MessageJson.ParseTrigger("""{"partId":"A","context":null}"""u8, "t").Context);
+    }
+
+    [Fact]
+    public void A_context_or_payload_too_large_is_refused()
+    {
+        string context = $"{{\"partId\":\"P\",\"context\":{{\"pad\":\"{new string('x', MessageJson.MaxContextBytes)}\"}}}}";
+        Assert.Contains("at most 4096", Assert.Throws<MessageFormatException>(() => MessageJson.ParseTrigger(Encoding.UTF8.GetBytes(context), "t")).Message);
+
+        string huge = $"{{\"partId\":\"P\",\"x\":\"{new string('x', MessageJson.MaxTriggerBytes)}\"}}";
+        Assert.Contains($"at most {MessageJson.MaxTriggerBytes}", Assert.Throws<MessageFormatException>(() => MessageJson.ParseTrigger(Encoding.UTF8.GetBytes(huge), "t")).Message);
     }
 
     [Fact]

@@ -169,8 +169,8 @@ public sealed class PublisherTests : StationTests
         await using var second = await Publishers.StartAsync(broker.Port, station: "st2");
         var firstTriggers = new List<string>();
         var secondTriggers = new List<string>();
-        await first.SubscribeTriggersAsync((camera, command) => { lock (firstTriggers) { firstTriggers.Add(command.PartId); } return Task.CompletedTask; }, CancellationToken.None);
-        await second.SubscribeTriggersAsync((camera, command) => { lock (secondTriggers) { secondTriggers.Add(command.PartId); } return Task.CompletedTask; }, CancellationToken.None);
+        await first.SubscribeTriggersAsync(request => { lock (firstTriggers) { firstTriggers.Add(request.Command!.PartId); } return Task.CompletedTask; }, CancellationToken.None);
+        await second.SubscribeTriggersAsync(request => { lock (secondTriggers) { secondTriggers.Add(request.Command!.PartId); } return Task.CompletedTask; }, CancellationToken.None);
 
         Assert.NotEqual(first.ClientId, second.ClientId);
         await first.PublishAsync(OutgoingMessages.Verdict(Samples.Topics("st1"), Samples.Verdict()), CancellationToken.None);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DefectInspector.Publish.Contracts;
 using Json.Schema;
 
 namespace DefectInspector.Publish.Tests;
@@ -10,8 +11,10 @@ public sealed class SchemaTests
     public static TheoryData<string, string> Valid => new()
     {
         { "verdict", ToText(MessageJson.Serialize(Samples.Verdict())) },
-        { "verdict", ToText(MessageJson.Serialize(Samples.Verdict() with { PartId = null, Snapshot = null, Regions = [] })) },
+        { "verdict", ToText(MessageJson.Serialize(Samples.Verdict() with { PartId = null, Snapshot = null, Regions = [], DefectCode = null })) },
+        { "verdict", ToText(MessageJson.Serialize(Samples.ErrorVerdict())) },
         { "event", ToText(MessageJson.Serialize(Samples.Event())) },
+        { "event", ToText(MessageJson.Serialize(DefectEvent.From(Samples.ErrorVerdict()))) },
         { "status", ToText(MessageJson.Serialize(Samples.Status())) },
         { "status", ToText(MessageJson.Serialize(Samples.Status() with { State = "offline", Version = null, Model = null, Cameras = null })) },
         { "status", ToText(MessageJson.Serialize(Samples.Status() with { Alarms = [Samples.Alarm()] })) },
@@ -19,6 +22,10 @@ public sealed class SchemaTests
         { "camera-status", ToText(MessageJson.Serialize(Samples.CameraStatus() with { State = "online", Reason = null })) },
         { "stats", ToText(MessageJson.Serialize(Samples.Stats())) },
         { "trigger", ToText(MessageJson.Serialize(Samples.Trigger())) },
+        { "trigger", "{\"partId\":\"P-1\"}" },
+        { "trigger-reply", ToText(MessageJson.Serialize(Samples.Accepted())) },
+        { "trigger-reply", ToText(MessageJson.Serialize(Samples.Rejected())) },
+        { "config", ToText(MessageJson.Serialize(Samples.Config())) },
         { "review", ToText(MessageJson.Serialize(Samples.Review())) },
         { "review", ToText(MessageJson.Serialize(Samples.Review() with { Comment = null, PartId = null, Disposition = DefectInspector.Publish.Contracts.Dispositions.Rework, Label = "crack" })) },
     };
@@ -35,6 +42,12 @@ public sealed class SchemaTests
         { "verdict", "width", "\"640\"" },
         { "verdict", "colour", "\"red\"" },
         { "verdict", "schema", "2" },
+        { "verdict", "schema", "\"1.0\"" },
+        { "verdict", "schema", "\"2\"" },
+        { "verdict", "resultNumber", "12" },
+        { "verdict", "defectScore", null! },
+        { "verdict", "configHash", "\"abc\"" },
+        { "verdict", "context", "[1,2]" },
         { "verdict", "model", """{"name":"m","version":"1","sha256":"XYZ"}""" },
         { "verdict", "regions", """[{"box":{"x":0,"y":0,"width":1,"height":1},"score":1}]""" },
         { "event", "verdict", "\"ok\"" },
@@ -51,6 +64,14 @@ public sealed class SchemaTests
         { "trigger", "partId", "\"\"" },
         { "trigger", "partId", null! },
         { "trigger", "partID", "\"typo\"" },
+        { "trigger", "context", "\"lot 7\"" },
+        { "trigger", "commandId", "\"\"" },
+        { "trigger-reply", "verdictId", null! },
+        { "trigger-reply", "resultCode", "\"camera-offline\"" },
+        { "trigger-reply", "result", "\"maybe\"" },
+        { "config", "configHash", null! },
+        { "config", "cameras", "[]" },
+        { "config", "model", """{"name":"m"}""" },
         { "review", "disposition", "\"maybe\"" },
         { "review", "verdictId", null! },
         { "review", "operator", "\"\"" },
@@ -95,7 +116,7 @@ public sealed class SchemaTests
             Assert.EndsWith(Path.GetFileName(file), (string?)document["$id"]);
         }
 
-        Assert.Equal(7, Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json").Length);
+        Assert.Equal(9, Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json").Length);
     }
 
     [Fact]
@@ -112,6 +133,28 @@ public sealed class SchemaTests
 
         var schemas = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "schema"), "*.schema.json").Select(f => Path.GetFileName(f)[..^".schema.json".Length]);
         Assert.Equal(schemas.Order(), examples.Select(m => m.Groups[1].Value).Distinct().Order());
+    }
+
+    /// <summary>
+    /// The published schemas are tolerant: a consumer of 2.0 reads a 2.1 message with a member it does not know. The
+    /// strict form the other tests use rejects it, so a member the daemon writes without describing it is caught.
+    /// </summary>
+    [Theory]
+    [InlineData("verdict")]
+    [InlineData("event")]
+    [InlineData("status")]
+    [InlineData("trigger-reply")]
+    [InlineData("config")]
+    public void A_later_minor_version_with_a_new_member_validates_against_the_published_schema_but_not_the_strict_one(string schema)
+    {
+        var sample = JsonNode.Parse(Valid.First(row => (string)row[0] == schema)[1].ToString()!)!.AsObject();
+        sample["schema"] = "2.7";
+        sample["addedIn27"] = JsonNode.Parse("""{"anything":[1,2]}""");
+
+        Assert.True(ContractSchemas.Evaluate(schema, sample.ToJsonString(), strict: false).IsValid);
+        Assert.False(Evaluate(schema, sample.ToJsonString()).IsValid);
+        Assert.True(SchemaVersion.IsReadable("2.7"));
+        Assert.False(SchemaVersion.IsReadable("3.0"));
     }
 
     private static EvaluationResults Evaluate(string schema, string json) => ContractSchemas.Evaluate(schema, json);

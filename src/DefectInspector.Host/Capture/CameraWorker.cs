@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
+using DefectInspector.Host.Publish;
+using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Vision.Capture;
 using Microsoft.Extensions.Logging;
@@ -14,9 +16,11 @@ namespace DefectInspector.Host.Capture;
 /// trigger, frame-rate limit and region of interest, stamps each frame with its id and hands it to the camera's queue.
 /// A live source's read stuck past Pipeline:StallTimeoutSeconds is reported and abandoned, and the source reopened.
 /// <paramref name="pendingId"/> gives the id a resumable source's frame was stored under before a restart, if it was.
+/// A triggered camera (<paramref name="triggers"/>) answers each trigger it takes: accepted with the frame's id, or
+/// expired; a part it took a trigger for and cannot deliver gets an error verdict.
 /// </summary>
 internal sealed class CameraWorker(
-    CameraOptions camera, IFrameSource source, CameraQueue queue, TriggerInbox? triggers, PipelineOptions pipeline,
+    CameraOptions camera, IFrameSource source, CameraQueue queue, CameraTriggers? triggers, PipelineOptions pipeline,
     StageMonitor monitor, CameraStatusBoard status, PipelineStats.CameraCounters counters, Func<string, string?>? pendingId, ILogger logger)
 {
     // Five failed attempts take about 15 s of backoff, plus up to 10 s each for a stream that times out: two minutes
@@ -97,53 +101,110 @@ internal sealed class CameraWorker(
 
     private async Task<PumpEnd> PumpAsync(TaskCompletionSource firstFrame, CancellationToken stopping)
     {
-        while (true)
+        // A non-live source's part read for a trigger that expired meanwhile waits here for the next trigger.
+        SourceFrame? held = null;
+        try
         {
-            TriggerInbox.Pending? trigger = null;
-            if (triggers is not null && !source.IsLive)
-                trigger = await triggers.ReadAsync(stopping);
-
-            SourceFrame? read;
-            try
+            while (true)
             {
-                read = Read(stopping);
-            }
-            catch (FrameSourceException e) when (firstFrame.Task.IsCompleted)
-            {
-                status.Set(camera.Name, CameraStates.Offline, e.Message);
-                logger.LogWarning("Camera {Camera} lost, reconnecting: {Reason}", camera.Name, e.Message);
-                return PumpEnd.Lost;
-            }
-            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-            {
-                if (!firstFrame.Task.IsCompleted)
-                    throw new FrameSourceException(string.Create(CultureInfo.InvariantCulture, $"camera {source.Description}: no frame within {stallLimit.TotalSeconds:0} s of opening"));
-                logger.LogWarning("Camera {Camera}: stuck read abandoned, reopening {Source}", camera.Name, source.Description);
-                return PumpEnd.Stalled;
-            }
-            if (read is null) return PumpEnd.Ended;
-            firstFrame.TrySetResult();
-
-            if (triggers is not null && source.IsLive)
-            {
-                // A live stream keeps running between triggers; the part is in the first frame grabbed after the command.
-                trigger = triggers.TakeIfDue(read.CapturedAt);
-                if (trigger is null)
+                TriggerInbox.Pending? trigger = null;
+                if (triggers is not null && !source.IsLive)
                 {
-                    read.Dispose();
+                    trigger = await triggers.Inbox.ReadAsync(stopping);
+                    if (triggers.Desk.HasExpired(trigger, DateTimeOffset.UtcNow))
+                    {
+                        triggers.Desk.Expired(trigger);
+                        continue;
+                    }
+                }
+
+                SourceFrame? read;
+                PumpEnd? end;
+                try
+                {
+                    (read, end) = held is null ? ReadNext(firstFrame, stopping) : (held, null);
+                    held = null;
+                }
+                catch (FrameSourceException e) when (trigger is not null)
+                {
+                    await FailAsync(trigger.Request, e.Message);
+                    throw;
+                }
+                if (end is { } ended)
+                {
+                    if (trigger is not null) await FailAsync(trigger.Request, ended == PumpEnd.Ended ? "the source ended" : "the camera was lost while capturing");
+                    return ended;
+                }
+                firstFrame.TrySetResult();
+
+                if (triggers is not null && source.IsLive)
+                {
+                    // A live stream keeps running between triggers; the part is in the first frame grabbed after the command.
+                    trigger = triggers.Inbox.TakeIfDue(read!.CapturedAt);
+                    if (trigger is null || triggers.Desk.HasExpired(trigger, read.CapturedAt))
+                    {
+                        if (trigger is not null) triggers.Desk.Expired(trigger);
+                        read.Dispose();
+                        continue;
+                    }
+                }
+                else if (trigger is not null)
+                {
+                    if (triggers!.Desk.HasExpired(trigger, read!.CapturedAt))
+                    {
+                        triggers.Desk.Expired(trigger);
+                        held = read;
+                        continue;
+                    }
+                }
+                else if (!await PaceAsync(read!, stopping))
+                {
                     continue;
                 }
-            }
-            else if (!await PaceAsync(read, stopping))
-            {
-                continue;
-            }
 
-            var frame = ToFrame(read, trigger?.Command.PartId);
-            if (frame is null) continue;
-            counters.Captured();
-            await queue.WriteAsync(frame, stopping);
+                var frame = await ToFrameAsync(read!, trigger?.Request);
+                if (frame is null) continue;
+                counters.Captured();
+                await queue.WriteAsync(frame, stopping);
+            }
         }
+        finally
+        {
+            held?.Dispose();
+        }
+    }
+
+    /// <summary>The next frame, or why the pump ends; a failure before the first frame throws (the open failed).</summary>
+    private (SourceFrame? Read, PumpEnd? End) ReadNext(TaskCompletionSource firstFrame, CancellationToken stopping)
+    {
+        try
+        {
+            var read = Read(stopping);
+            return read is null ? (null, PumpEnd.Ended) : (read, null);
+        }
+        catch (FrameSourceException e) when (firstFrame.Task.IsCompleted)
+        {
+            status.Set(camera.Name, CameraStates.Offline, e.Message);
+            logger.LogWarning("Camera {Camera} lost, reconnecting: {Reason}", camera.Name, e.Message);
+            return (null, PumpEnd.Lost);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            if (!firstFrame.Task.IsCompleted)
+                throw new FrameSourceException(string.Create(CultureInfo.InvariantCulture, $"camera {source.Description}: no frame within {stallLimit.TotalSeconds:0} s of opening"));
+            logger.LogWarning("Camera {Camera}: stuck read abandoned, reopening {Source}", camera.Name, source.Description);
+            return (null, PumpEnd.Stalled);
+        }
+    }
+
+    /// <summary>A trigger taken whose part cannot be captured: accepted, and answered by an error verdict.</summary>
+    private async Task FailAsync(TriggerRequest trigger, string reason)
+    {
+        var id = Guid.CreateVersion7();
+        triggers!.Desk.Accepted(trigger, id);
+        counters.Failed();
+        // Not the stopping token: a trigger the camera took is answered even when the daemon is on its way out.
+        await triggers.Errors.ReportAsync(id, camera.Name, trigger, "-", DateTimeOffset.UtcNow, ResultCodes.CaptureFailed, reason, CancellationToken.None);
     }
 
     /// <summary>
@@ -192,27 +253,32 @@ internal sealed class CameraWorker(
         return true;
     }
 
-    private Frame? ToFrame(SourceFrame read, string? partId)
+    private async Task<Frame?> ToFrameAsync(SourceFrame read, TriggerRequest? trigger)
     {
+        var id = IdFor(read);
+        if (trigger is not null) triggers!.Desk.Accepted(trigger, id);
         Mat? cropped = null;
         if (roi is { } r)
         {
             var rect = new Rect(r.X, r.Y, r.Width, r.Height).Intersect(new Rect(0, 0, read.Image.Width, read.Image.Height));
             if (rect.Width < 32 || rect.Height < 32)
             {
+                string problem = $"Roi {r} lies outside the {read.Image.Width}x{read.Image.Height} frame: expected a region inside the frame, at least 32x32";
                 if (!roiWarned)
                     logger.LogError("Cameras {Camera} Roi '{Roi}' lies outside its {Width}x{Height} frames: expected a region inside the frame, at least 32x32; frames are skipped",
                         camera.Name, r, read.Image.Width, read.Image.Height);
                 roiWarned = true;
                 status.Set(camera.Name, CameraStates.Degraded, $"Roi {r} outside the {read.Image.Width}x{read.Image.Height} frame");
+                counters.Failed();
+                if (trigger is not null)
+                    await triggers!.Errors.ReportAsync(id, camera.Name, trigger, read.FrameRef, read.CapturedAt, ResultCodes.RoiOutsideFrame, problem, CancellationToken.None);
                 source.Complete(read);
                 read.Dispose();
-                counters.Failed();
                 return null;
             }
             cropped = new Mat(read.Image, rect).Clone();
         }
-        return new Frame(IdFor(read), camera.Name, partId, read, cropped, source);
+        return new Frame(id, camera.Name, trigger, read, cropped, source);
     }
 
     /// <summary>
@@ -230,3 +296,6 @@ internal sealed class CameraWorker(
         return Guid.CreateVersion7(read.CapturedAt);
     }
 }
+
+/// <summary>What a triggered camera needs beside its source: its inbox, the desk that answers, and the error verdicts.</summary>
+internal sealed record CameraTriggers(TriggerInbox Inbox, TriggerDesk Desk, ErrorVerdicts Errors);

@@ -33,11 +33,11 @@ internal sealed class LiveFeed(double liveFps)
 
     public LiveFrame? Frame(string camera) => frames.GetValueOrDefault(camera);
 
-    /// <summary>A decided part, with its overlay when one was drawn.</summary>
+    /// <summary>A decided part (never an error verdict: those have no findings), with its overlay when one was drawn.</summary>
     public void Decided(VerdictMessage verdict, byte[]? overlay)
     {
         if (overlay is not null) frames[verdict.Camera] = new LiveFrame(verdict.Id, overlay, Stopwatch.GetTimestamp());
-        var live = new LiveVerdict(verdict.Camera, verdict.Id, verdict.Verdict, verdict.DefectScore, verdict.PredictedClass, verdict.Regions.Count,
+        var live = new LiveVerdict(verdict.Camera, verdict.Id, verdict.Verdict, verdict.DefectScore ?? 0, verdict.PredictedClass ?? "", verdict.Regions.Count,
             verdict.DecidedAt, overlay is not null || frames.ContainsKey(verdict.Camera));
         latest[verdict.Camera] = live;
         Post("verdict", live, HmiJson.Default.LiveVerdict);

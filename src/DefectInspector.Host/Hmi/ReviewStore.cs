@@ -237,8 +237,8 @@ internal sealed class ReviewStore : IDisposable
     /// <summary>A false reject is the good class; a confirmed or reworked defect the most probable defect class.</summary>
     private static string LabelFor(StoredPart part, string disposition) =>
         disposition == Dispositions.FalseReject ? part.GoodClass
-        : part.Verdict.Probabilities.Where(p => p.Key != part.GoodClass).OrderByDescending(p => p.Value).Select(p => p.Key).FirstOrDefault()
-          ?? part.Verdict.PredictedClass;
+        : (part.Verdict.Probabilities ?? new Dictionary<string, double>()).Where(p => p.Key != part.GoodClass).OrderByDescending(p => p.Value).Select(p => p.Key).FirstOrDefault()
+          ?? part.Verdict.PredictedClass ?? part.GoodClass;
 
     private List<string> ExpireBeyondCap()
     {

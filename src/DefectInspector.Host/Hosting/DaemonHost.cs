@@ -1,3 +1,4 @@
+using DefectInspector.Host.Capture;
 using DefectInspector.Host.Health;
 using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Options;
@@ -5,6 +6,7 @@ using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
+using DefectInspector.Publish.Sparkplug;
 using DefectInspector.Training.Train;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -64,6 +66,7 @@ public static class DaemonHost
         AddValidated<PipelineOptions, PipelineOptionsValidator>(builder.Services, configuration, PipelineOptions.Section);
         AddValidated<StorageOptions, StorageOptionsValidator>(builder.Services, configuration, StorageOptions.Section);
         AddValidated<MqttOptions, MqttOptionsValidator>(builder.Services, configuration, MqttOptions.Section);
+        AddValidated<SparkplugOptions, SparkplugOptionsValidator>(builder.Services, configuration, SparkplugOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<CamerasOptions>, CamerasOptionsValidator>();
         builder.Services.AddOptions<CamerasOptions>()
             .Configure(o => configuration.GetSection(CamerasOptions.Section).Bind(o.Cameras, b => b.ErrorOnUnknownConfiguration = true))
@@ -103,6 +106,9 @@ public static class DaemonHost
         });
         builder.Services.AddSingleton<StatusReporter>();
         builder.Services.AddSingleton<AlarmBoard>();
+        builder.Services.AddSingleton<TriggerDesk>();
+        builder.Services.AddSingleton<DecidedVerdicts>();
+        builder.Services.AddSingleton<SparkplugEdge>();
         builder.Services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;

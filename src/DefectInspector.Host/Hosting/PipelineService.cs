@@ -33,7 +33,11 @@ internal sealed class PipelineService(
     IOptions<PipelineOptions> pipelineOptions,
     IOptions<StorageOptions> storage,
     IOptions<MqttOptions> mqtt,
+    IOptions<ModelOptions> modelOptions,
     SqliteOutbox outbox,
+    TriggerDesk desk,
+    DecidedVerdicts decided,
+    SparkplugEdge sparkplug,
     AlarmBoard alarms,
     StageMonitor monitor,
     CameraStatusBoard status,
@@ -49,14 +53,17 @@ internal sealed class PipelineService(
     private readonly CancellationTokenSource dispatchStop = new();
     private readonly List<IFrameSource> sources = [];
     private readonly List<Task> captureTasks = [];
-    private readonly Dictionary<string, TriggerInbox> triggers = new(StringComparer.Ordinal);
+    private readonly List<CameraQueue> queues = [];
     private IInferenceEngine? engine;
+    private ErrorVerdicts? errors;
+    private string? configHash;
     private Task inspectionLoop = Task.CompletedTask;
     private Task drained = Task.CompletedTask;
     private Task statsLoop = Task.CompletedTask;
     private Task statusLoop = Task.CompletedTask;
     private Task dispatchLoop = Task.CompletedTask;
     private Task archiveLoop = Task.CompletedTask;
+    private Task triggerLoop = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellation)
     {
@@ -68,9 +75,11 @@ internal sealed class PipelineService(
         var inspector = new FrameInspector(partInspector, loggers.CreateLogger<FrameInspector>());
         string method = inspector.Method, layer = inspector.Layer;
         var modelRef = new ModelReference(model.Name, model.Version, engine.Sha256);
-        var composer = new MessageComposer(topics, station, modelRef, model.Decision, method, layer);
+        var descriptor = StationDescriptor.Describe(station, engine, method, layer, cameras.Value.Cameras, modelOptions.Value.DefectCodes);
+        configHash = descriptor.ConfigHash;
+        var composer = new MessageComposer(topics, station, modelRef, model.Decision, method, layer, descriptor.ConfigHash, descriptor.DefectCodes);
+        errors = new ErrorVerdicts(composer, outbox, stats, decided, loggers.CreateLogger<ErrorVerdicts>());
 
-        var queues = new List<CameraQueue>();
         var workers = new List<CameraWorker>();
         foreach (var camera in cameras.Value.Cameras)
         {
@@ -87,30 +96,33 @@ internal sealed class PipelineService(
             var counters = stats.For(camera.Name);
             var queue = new CameraQueue(camera.Name, options.QueueCapacity, dropOldest: source.IsLive && !camera.IsTriggered, counters);
             queues.Add(queue);
-            TriggerInbox? inbox = null;
-            if (camera.IsTriggered) triggers[camera.Name] = inbox = new TriggerInbox();
+            var triggered = desk.InboxOf(camera.Name) is { } inbox ? new CameraTriggers(inbox, desk, errors) : null;
             string name = camera.Name;
-            workers.Add(new CameraWorker(camera, source, queue, inbox, options, monitor, status, counters, frameRef => outbox.PendingId(name, frameRef), loggers.CreateLogger<CameraWorker>()));
+            workers.Add(new CameraWorker(camera, source, queue, triggered, options, monitor, status, counters, frameRef => outbox.PendingId(name, frameRef), loggers.CreateLogger<CameraWorker>()));
             status.Set(camera.Name, CameraStates.Offline, "starting");
         }
 
-        await publisher.SubscribeTriggersAsync(OnTriggerAsync, cancellation);
+        await publisher.SubscribeTriggersAsync(desk.OnTriggerAsync, cancellation);
+        await publisher.PublishRetainedAsync(OutgoingMessages.Config(topics, descriptor), cancellation);
         publisher.SetStatus(BuildStatus());
         status.Changed += OnCameraStatus;
         alarms.Changed += OnAlarms;
         statusLoop = reporter.RunAsync(hardStop.Token);
+        // Not stopped with the pipeline: the refusals Close sends on the way out still go out.
+        triggerLoop = desk.RunAsync(dispatchStop.Token);
         await publisher.StartAsync(cancellation);
+        await sparkplug.StartAsync(descriptor, cancellation);
         dispatchLoop = Loop("delivery", new OutboxDispatcher(outbox, publisher, loggers.CreateLogger<OutboxDispatcher>()).RunAsync, dispatchStop.Token);
 
         var inspected = Channel.CreateBounded<Inspection>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
         var deliveries = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, SingleWriter = true });
-        var inspection = inspectionLoop = Loop("inspection", new InspectionWorker(queues, inspector, inspected.Writer, options, monitor, stats, loggers.CreateLogger<InspectionWorker>()).RunAsync);
+        var inspection = inspectionLoop = Loop("inspection", new InspectionWorker(queues, inspector, inspected.Writer, errors, options, monitor, stats, loggers.CreateLogger<InspectionWorker>()).RunAsync);
         var archive = CreateArchive();
         // The HMI's parts exist only when Hmi:Url is set.
         var reviews = services.GetService<ReviewStore>();
         var intake = reviews is null ? null : new ReviewIntake(model.GoodClass ?? "good");
         var render = Loop("render", new RenderWorker(inspected.Reader, deliveries.Writer, composer, options, archive, intake, services.GetService<LiveFeed>(), stats,
-            loggers.CreateLogger<RenderWorker>()).RunAsync);
+            decided, loggers.CreateLogger<RenderWorker>()).RunAsync);
         var publish = Loop("publish", new PublishWorker(deliveries.Reader, outbox, reviews, loggers.CreateLogger<PublishWorker>()).RunAsync);
         foreach (var worker in workers)
             captureTasks.Add(Task.Run(() => worker.RunAsync(captureStop.Token)));
@@ -120,7 +132,7 @@ internal sealed class PipelineService(
         if (archive is not null)
             archiveLoop = PruneArchiveAsync(archive, hardStop.Token);
         // Health: what /healthz watches (a loop that faults) and /readyz reports (the model).
-        var loops = new Dictionary<string, Task> { ["inspection"] = inspection, ["render"] = render, ["publish"] = publish, ["status"] = statusLoop, ["stats"] = statsLoop, ["delivery"] = dispatchLoop };
+        var loops = new Dictionary<string, Task> { ["inspection"] = inspection, ["render"] = render, ["publish"] = publish, ["status"] = statusLoop, ["triggers"] = triggerLoop, ["stats"] = statsLoop, ["delivery"] = dispatchLoop };
         for (int i = 0; i < workers.Count; i++) loops[$"camera '{cameras.Value.Cameras[i].Name}'"] = captureTasks[i];
         health.Started(new ServingModel(modelRef, model, method, layer), loops);
 
@@ -135,11 +147,14 @@ internal sealed class PipelineService(
         logger.LogInformation("Stopping: capture stops, queued frames drain for up to {DrainSeconds} s", drainTimeout.TotalSeconds);
         await captureStop.CancelAsync();
         await WaitAsync(Task.WhenAll(captureTasks), drainTimeout, "capture");
+        desk.Close();
         if (!await WaitAsync(drained, drainTimeout, "drain"))
             logger.LogWarning("Frames still queued after {DrainSeconds} s are abandoned undecided (a folder source offers them again at the next start)", drainTimeout.TotalSeconds);
-        await DeliverAsync(TimeSpan.FromSeconds(pipelineOptions.Value.DeliveryDrainSeconds));
         await hardStop.CancelAsync();
         await WaitAsync(drained, TimeSpan.FromSeconds(5), "cancel");
+        await AnswerUndecidedTriggersAsync();
+        await WaitAsync(triggerLoop, TimeSpan.FromSeconds(5), "trigger replies");
+        await DeliverAsync(TimeSpan.FromSeconds(pipelineOptions.Value.DeliveryDrainSeconds));
         await statsLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await archiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (var camera in cameras.Value.Cameras)
@@ -148,6 +163,7 @@ internal sealed class PipelineService(
         alarms.Changed -= OnAlarms;
         reporter.Complete();
         await WaitAsync(statusLoop, TimeSpan.FromSeconds(5), "status");
+        await sparkplug.StopAsync(cancellation);
         await publisher.StopAsync(cancellation);
     }
 
@@ -173,9 +189,26 @@ internal sealed class PipelineService(
         At = DateTimeOffset.UtcNow,
         Version = ProductVersion.Current,
         Model = engine is null ? null : new ModelReference(engine.Metadata.Name, engine.Metadata.Version, engine.Sha256),
+        ConfigHash = configHash,
         Cameras = status.States,
         Alarms = alarms.Current,
     };
+
+    /// <summary>
+    /// A triggered frame still queued when the drain time is up gets its error verdict (timeout) in the outbox, so the
+    /// trigger is answered at the latest after the next start. Other abandoned frames are offered again by their source
+    /// where it can.
+    /// </summary>
+    private async Task AnswerUndecidedTriggersAsync()
+    {
+        foreach (var queue in queues)
+            while (queue.Reader.TryRead(out var frame))
+            {
+                using (frame)
+                    if (frame.Trigger is not null && errors is not null)
+                        await errors.ReportAsync(frame, ResultCodes.Timeout, "the station stopped before the part was decided", CancellationToken.None);
+            }
+    }
 
     /// <summary>What the pipeline stored is published for at most <paramref name="timeout"/>; the rest waits in the outbox.</summary>
     private async Task DeliverAsync(TimeSpan timeout)
@@ -220,15 +253,6 @@ internal sealed class PipelineService(
             }
         }
         while (await timer.WaitForNextTickAsync(cancellation));
-    }
-
-    private Task OnTriggerAsync(string camera, TriggerCommand command)
-    {
-        if (triggers.TryGetValue(camera, out var inbox))
-            inbox.Post(command);
-        else
-            logger.LogWarning("Trigger for camera {Camera} (part {PartId}) ignored: no camera of that name has Trigger=mqtt", camera, command.PartId);
-        return Task.CompletedTask;
     }
 
     private void OnAlarms() => reporter.Post(BuildStatus());

@@ -28,13 +28,21 @@ internal sealed class PipelineStats
     {
         private const int LatencyWindow = 1024;
         private readonly double[] latencies = new double[LatencyWindow];
-        private long captured, dropped, ok, ng, uncertain, failed, latencyCount;
+        private long captured, dropped, ok, ng, uncertain, failed, errors, latencyCount;
 
         public void Captured() => Interlocked.Increment(ref captured);
 
         public void Dropped() => Interlocked.Increment(ref dropped);
 
         public void Failed() => Interlocked.Increment(ref failed);
+
+        /// <summary>A failed frame that answered its trigger with an error verdict (also counted as failed).</summary>
+        public void Errored()
+        {
+            Interlocked.Increment(ref errors);
+        }
+
+        public long Errors => Interlocked.Read(ref errors);
 
         public void Decided(Verdict verdict, double latencyMs)
         {
@@ -57,7 +65,7 @@ internal sealed class PipelineStats
             lock (latencies) window = latencies.Take((int)Math.Min(latencyCount, LatencyWindow)).Order().ToArray();
             long decided = Interlocked.Read(ref ok) + Interlocked.Read(ref ng) + Interlocked.Read(ref uncertain);
             return new CameraStats(Interlocked.Read(ref captured), Interlocked.Read(ref dropped), Interlocked.Read(ref ok), Interlocked.Read(ref ng),
-                Interlocked.Read(ref uncertain), Interlocked.Read(ref failed),
+                Interlocked.Read(ref uncertain), Interlocked.Read(ref failed), Interlocked.Read(ref errors),
                 Math.Round(decided / Math.Max(uptime.TotalSeconds, 1e-3), 2), Percentile(window, 0.50), Percentile(window, 0.99));
         }
 

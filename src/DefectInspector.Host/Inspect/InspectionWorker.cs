@@ -3,6 +3,8 @@ using System.Threading.Channels;
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
+using DefectInspector.Host.Publish;
+using DefectInspector.Publish.Contracts;
 using Microsoft.Extensions.Logging;
 
 namespace DefectInspector.Host.Inspect;
@@ -10,12 +12,14 @@ namespace DefectInspector.Host.Inspect;
 /// <summary>
 /// The one loop that owns the inference engine (neither engine is thread-safe): takes frames from all camera queues
 /// round-robin, up to the batch size, waiting at most the latency budget for a batch to fill, and decides them.
-/// Ends when every camera queue is complete and empty, so a stop drains what was captured.
+/// Ends when every camera queue is complete and empty, so a stop drains what was captured. A triggered frame the model
+/// fails on answers its trigger with an error verdict.
 /// </summary>
 internal sealed class InspectionWorker(
-    IReadOnlyList<CameraQueue> queues, FrameInspector inspector, ChannelWriter<Inspection> output,
+    IReadOnlyList<CameraQueue> queues, FrameInspector inspector, ChannelWriter<Inspection> output, ErrorVerdicts errors,
     PipelineOptions options, StageMonitor monitor, PipelineStats stats, ILogger logger)
 {
+    private readonly List<(Frame Frame, Exception Error)> failedTriggers = [];
     private int next;
 
     public async Task RunAsync(CancellationToken cancellation)
@@ -36,8 +40,10 @@ internal sealed class InspectionWorker(
                 {
                     // A batch the model cannot take (e.g. out of memory) costs its frames, not the daemon.
                     foreach (var frame in batch) Fail(frame, e);
+                    await AnswerFailedTriggersAsync();
                     continue;
                 }
+                await AnswerFailedTriggersAsync();
                 foreach (var inspection in decided)
                     await output.WriteAsync(inspection, cancellation);
             }
@@ -52,8 +58,30 @@ internal sealed class InspectionWorker(
     {
         logger.LogError(e, "Frame {FrameRef} of camera {Camera} skipped: {Reason}", frame.Source.FrameRef, frame.Camera, e.Message);
         stats.For(frame.Camera).Failed();
+        if (frame.Trigger is not null)
+        {
+            failedTriggers.Add((frame, e));
+            return;
+        }
         frame.Origin.Complete(frame.Source);
         frame.Dispose();
+    }
+
+    private async Task AnswerFailedTriggersAsync()
+    {
+        foreach (var (frame, error) in failedTriggers)
+        {
+            try
+            {
+                await errors.ReportAsync(frame, ResultCodes.InspectionFailed, error.Message, CancellationToken.None);
+            }
+            finally
+            {
+                frame.Origin.Complete(frame.Source);
+                frame.Dispose();
+            }
+        }
+        failedTriggers.Clear();
     }
 
     private async Task<List<Frame>> CollectAsync(CancellationToken cancellation)

@@ -30,6 +30,15 @@ public sealed class CameraOptions
     /// <summary>folder: subfolder processed files move to; empty = leave them in place and keep a journal.</summary>
     public string ProcessedFolder { get; set; } = "processed";
 
+    /// <summary>
+    /// Trigger=mqtt: a trigger that has found no frame this long after it arrived is refused as expired (the part has
+    /// left the station); a shorter MQTT message expiry wins. 0 = only the message expiry limits it.
+    /// </summary>
+    public int TriggerMaxAgeMs { get; set; } = 10_000;
+
+    /// <summary>Trigger=mqtt: at most this many triggers wait for the camera; more are refused as queue-full.</summary>
+    public int TriggerQueueCapacity { get; set; } = 16;
+
     public bool IsTriggered => string.Equals(Trigger, TriggerModes.Mqtt, StringComparison.OrdinalIgnoreCase);
 }
 

@@ -28,6 +28,12 @@ public sealed class ModelOptions
     /// </summary>
     public string DemoTrainingDevice => string.Equals(Engine, Engines.Onnx, StringComparison.OrdinalIgnoreCase) ? "cpu" : Device;
 
+    /// <summary>
+    /// Model class -> the plant's defect code (e.g. Model:DefectCodes:crack=D-104), carried as defectCode in verdicts
+    /// and events; classes left out carry none. Every key must be a class of the model.
+    /// </summary>
+    public Dictionary<string, string> DefectCodes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>ONNX Runtime's session options (Model:Onnx:*), used by the onnx engine.</summary>
     public OnnxOptions Onnx { get; set; } = new();
 }

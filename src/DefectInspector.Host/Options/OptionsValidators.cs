@@ -4,6 +4,7 @@ using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 using DefectInspector.Publish;
+using DefectInspector.Publish.Sparkplug;
 using DefectInspector.Vision.Capture;
 using Microsoft.Extensions.Options;
 
@@ -169,6 +170,18 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     }
 }
 
+internal sealed class SparkplugOptionsValidator : IValidateOptions<SparkplugOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SparkplugOptions o)
+    {
+        var e = new ConfigErrors();
+        e.Check(o.GroupId.Length == 0 || TopicName.IsValid(o.GroupId), "Sparkplug:GroupId", o.GroupId, TopicName.Allowed + " (empty = <site>-<line>)");
+        e.Check(o.EdgeNodeId.Length == 0 || TopicName.IsValid(o.EdgeNodeId), "Sparkplug:EdgeNodeId", o.EdgeNodeId, TopicName.Allowed + " (empty = the station)");
+        e.Check(o.HistoryCapacity is >= 1 and <= 1_000_000, "Sparkplug:HistoryCapacity", o.HistoryCapacity, "1 to 1000000 messages");
+        return e.Result;
+    }
+}
+
 internal sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
 {
     public ValidateOptionsResult Validate(string? name, MqttOptions o)
@@ -178,6 +191,7 @@ internal sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         e.Check(TopicName.IsValid(o.TopicPrefix), "Mqtt:TopicPrefix", o.TopicPrefix, TopicName.Allowed);
         e.Check(o.ClientId.Length <= 128 && !o.ClientId.Any(char.IsWhiteSpace), "Mqtt:ClientId", o.ClientId, "at most 128 characters without spaces, or empty for one derived from the station");
         e.Check(o.KeepAliveSeconds is >= 1 and <= 3600, "Mqtt:KeepAliveSeconds", o.KeepAliveSeconds, "1 to 3600 seconds");
+        e.Check(o.MaxIncomingPacketBytes is >= 64 * 1024 and <= 256 * 1024 * 1024, "Mqtt:MaxIncomingPacketBytes", o.MaxIncomingPacketBytes, "65536 to 268435456 bytes");
         foreach (var (key, file) in new[] { ("Mqtt:CaFile", o.CaFile), ("Mqtt:ClientCertificateFile", o.ClientCertificateFile), ("Mqtt:ClientKeyFile", o.ClientKeyFile), ("Mqtt:PasswordFile", o.PasswordFile) })
             e.Check(file.Length == 0 || File.Exists(file), key, file, "an existing, readable file, or empty");
         e.Check((o.ClientCertificateFile.Length == 0) == (o.ClientKeyFile.Length == 0), "Mqtt:ClientKeyFile", o.ClientKeyFile, "set together with Mqtt:ClientCertificateFile");

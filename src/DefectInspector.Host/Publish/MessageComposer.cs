@@ -6,40 +6,30 @@ using DefectInspector.Publish.Contracts;
 
 namespace DefectInspector.Host.Publish;
 
-/// <summary>Turns a decided frame into the messages of the MQTT contract (docs/mqtt.md).</summary>
-internal sealed class MessageComposer(Topics topics, StationIdentity station, ModelReference model, DecisionThresholds decision, string method, string layer)
+/// <summary>
+/// Turns a frame's outcome into the messages of the MQTT contract (docs/mqtt.md): a decided frame's verdict, event and
+/// snapshot, or the error verdict and event of a triggered part that could not be inspected.
+/// </summary>
+internal sealed class MessageComposer(
+    Topics topics, StationIdentity station, ModelReference model, DecisionThresholds decision, string method, string layer,
+    string configHash, IReadOnlyDictionary<string, string> defectCodes)
 {
     public ComposedFrame Compose(Inspection inspection, byte[]? snapshot, IReadOnlyDictionary<string, double> timingsMs)
     {
         var frame = inspection.Frame;
         string id = frame.Id.ToString();
         var snapshotRef = snapshot is null ? null : new SnapshotReference(topics.Snapshot(frame.Camera), OutgoingMessages.JpegContentType, snapshot.Length);
-        var regions = inspection.Regions.Select(ToMessage).ToList();
         var prediction = inspection.Prediction;
-        var verdict = new VerdictMessage
+        string verdictCode = ToWire(inspection.Verdict);
+        var verdict = Outcome(id, frame.Camera, frame.Trigger, frame.Source.FrameRef, frame.Source.CapturedAt, inspection.DecidedAt, verdictCode, verdictCode, null, timingsMs) with
         {
-            Id = id,
-            Site = station.Site,
-            Line = station.Line,
-            Station = station.Station,
-            Camera = frame.Camera,
-            PartId = frame.PartId,
-            FrameRef = frame.Source.FrameRef,
-            CapturedAt = frame.Source.CapturedAt,
-            DecidedAt = inspection.DecidedAt,
-            Verdict = ToWire(inspection.Verdict),
             DefectScore = Math.Round(prediction.DefectScore, 6),
             PredictedClass = prediction.PredictedClassName,
+            DefectCode = defectCodes.GetValueOrDefault(prediction.PredictedClassName),
             Probabilities = prediction.Classes.Select((c, i) => (c, p: Math.Round(prediction.Probabilities[i], 6))).ToDictionary(x => x.c, x => x.p),
-            Threshold = decision.Threshold,
-            UncertainMargin = decision.UncertainMargin,
             Width = frame.Image.Width,
             Height = frame.Image.Height,
-            Regions = regions,
-            Model = model,
-            Method = method,
-            Layer = layer,
-            TimingsMs = timingsMs,
+            Regions = inspection.Regions.Select(ToMessage).ToList(),
             Snapshot = snapshotRef,
         };
         var messages = new List<OutgoingMessage>(3) { OutgoingMessages.Verdict(topics, verdict) };
@@ -50,6 +40,17 @@ internal sealed class MessageComposer(Topics topics, StationIdentity station, Mo
         return new ComposedFrame(verdict, messages);
     }
 
+    /// <summary>
+    /// The <c>error</c> verdict of triggered part <paramref name="trigger"/>, which could not be inspected for
+    /// <paramref name="resultCode"/>; its event goes with it, since the part needs someone to act on it.
+    /// </summary>
+    public ComposedFrame ComposeError(Guid id, string camera, TriggerRequest trigger, string frameRef, DateTimeOffset capturedAt, string resultCode, string error)
+    {
+        var verdict = Outcome(id.ToString(), camera, trigger, frameRef, capturedAt, DateTimeOffset.UtcNow, Verdicts.Error, resultCode, error,
+            new Dictionary<string, double>());
+        return new ComposedFrame(verdict, [OutgoingMessages.Verdict(topics, verdict), OutgoingMessages.Event(topics, DefectEvent.From(verdict))]);
+    }
+
     public static string ToWire(Verdict verdict) => verdict switch
     {
         Verdict.Ok => Verdicts.Ok,
@@ -57,11 +58,40 @@ internal sealed class MessageComposer(Topics topics, StationIdentity station, Mo
         _ => Verdicts.Uncertain,
     };
 
+    private VerdictMessage Outcome(
+        string id, string camera, TriggerRequest? trigger, string frameRef, DateTimeOffset capturedAt, DateTimeOffset decidedAt, string verdict, string resultCode,
+        string? error, IReadOnlyDictionary<string, double> timingsMs) => new()
+        {
+            Id = id,
+            Site = station.Site,
+            Line = station.Line,
+            Station = station.Station,
+            Camera = camera,
+            PartId = trigger?.Command?.PartId,
+            CommandId = trigger?.Command?.CommandId,
+            Context = trigger?.Command?.Context,
+            FrameRef = frameRef,
+            CapturedAt = capturedAt,
+            DecidedAt = decidedAt,
+            Verdict = verdict,
+            ResultCode = resultCode,
+            ResultNumber = ResultCodes.Number(resultCode),
+            Error = error,
+            Threshold = decision.Threshold,
+            UncertainMargin = decision.UncertainMargin,
+            Regions = [],
+            Model = model,
+            ConfigHash = configHash,
+            Method = method,
+            Layer = layer,
+            TimingsMs = timingsMs,
+        };
+
     private static RegionMessage ToMessage(Region r) => new(new BoxMessage(r.Box.X, r.Box.Y, r.Box.Width, r.Box.Height),
         Math.Round(r.Score, 6), r.Area, Math.Round(r.PeakHeat, 6), Math.Round(r.MeanHeat, 6), Math.Round(r.MassShare, 6));
 }
 
-/// <summary>A decided frame's verdict and every message it publishes, in order.</summary>
+/// <summary>A frame's verdict and every message it publishes, in order.</summary>
 internal sealed record ComposedFrame(VerdictMessage Verdict, IReadOnlyList<OutgoingMessage> Messages);
 
 /// <summary>Site, line and station as they appear in topics and messages.</summary>

@@ -20,7 +20,7 @@ namespace DefectInspector.Host.Publish;
 /// </summary>
 internal sealed class RenderWorker(
     ChannelReader<Inspection> input, ChannelWriter<Delivery> output, MessageComposer composer, PipelineOptions options, SnapshotArchive? archive,
-    ReviewIntake? review, LiveFeed? live, PipelineStats stats, ILogger logger)
+    ReviewIntake? review, LiveFeed? live, PipelineStats stats, DecidedVerdicts decided, ILogger logger)
 {
     private readonly OverlayOptions overlay = new(MaxWidth: options.SnapshotMaxWidth, JpegQuality: options.SnapshotJpegQuality);
 
@@ -45,6 +45,7 @@ internal sealed class RenderWorker(
                     var composed = composer.Compose(inspection, published ? snapshot : null, timings);
                     stats.For(frame.Camera).Decided(inspection.Verdict, timings);
                     live?.Decided(composed.Verdict, snapshot);
+                    decided.Publish(composed.Verdict);
                     if (flagged && snapshot is not null)
                         archive?.Save(frame.Camera, frame.Id.ToString(), inspection.DecidedAt, snapshot);
                     var forReview = flagged && review is not null ? new FlaggedPart(composed.Verdict, review.GoodClass, Lossless(frame.Image), snapshot) : null;

@@ -7,7 +7,7 @@ namespace DefectInspector.Publish.Contracts;
 /// </summary>
 public sealed record ReviewMessage
 {
-    public int Schema { get; init; } = VerdictMessage.CurrentSchema;
+    public string Schema { get; init; } = SchemaVersion.Current;
 
     public required string Id { get; init; }
 
@@ -62,8 +62,8 @@ public sealed record ReviewMessage
         PartId = verdict.PartId,
         FrameRef = verdict.FrameRef,
         Verdict = verdict.Verdict,
-        DefectScore = verdict.DefectScore,
-        PredictedClass = verdict.PredictedClass,
+        DefectScore = verdict.DefectScore ?? throw new ArgumentException($"verdict {verdict.Id} is an error verdict: nothing was decided to review", nameof(verdict)),
+        PredictedClass = verdict.PredictedClass ?? "",
         Disposition = disposition,
         Label = label,
         Comment = comment,

@@ -247,7 +247,7 @@ public sealed class SqliteOutbox : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = Command("SELECT seq, topic, payload, content_type, retain, correlation, stored_at FROM messages WHERE seq > $after ORDER BY seq LIMIT $max");
+            using var command = Command("SELECT seq, topic, payload, content_type, retain, correlation, stored_at, schema FROM messages WHERE seq > $after ORDER BY seq LIMIT $max");
             command.Parameters.AddWithValue("$after", after);
             command.Parameters.AddWithValue("$max", max);
             using var reader = command.ExecuteReader();
@@ -255,7 +255,7 @@ public sealed class SqliteOutbox : IDisposable
             while (reader.Read())
             {
                 var message = new OutgoingMessage(reader.GetString(1), (byte[])reader.GetValue(2), reader.GetString(3), reader.GetInt64(4) != 0,
-                    reader.IsDBNull(5) ? null : reader.GetString(5));
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(7) ? null : reader.GetString(7));
                 entries.Add(new OutboxEntry(reader.GetInt64(0), message, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
             }
 
@@ -419,7 +419,8 @@ public sealed class SqliteOutbox : IDisposable
                     retain INTEGER NOT NULL,
                     correlation TEXT,
                     size INTEGER NOT NULL,
-                    stored_at INTEGER NOT NULL);
+                    stored_at INTEGER NOT NULL,
+                    schema TEXT);
                 CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (priority, frame);
                 CREATE TABLE IF NOT EXISTS pending (
                     source TEXT NOT NULL,
@@ -429,6 +430,7 @@ public sealed class SqliteOutbox : IDisposable
                     PRIMARY KEY (source, frame_ref)) WITHOUT ROWID;
                 """;
             schema.ExecuteNonQuery();
+            AddSchemaColumn(db);
             return db;
         }
         catch
@@ -439,7 +441,25 @@ public sealed class SqliteOutbox : IDisposable
     }
 
     private static long SizeOf(OutgoingMessage m) =>
-        m.Payload.Length + 2L * (m.Topic.Length + m.ContentType.Length + (m.CorrelationId?.Length ?? 0)) + RowOverhead;
+        m.Payload.Length + 2L * (m.Topic.Length + m.ContentType.Length + (m.CorrelationId?.Length ?? 0) + (m.Schema?.Length ?? 0)) + RowOverhead;
+
+    /// <summary>
+    /// An outbox written before messages named their schema lacks the column; its messages go out without the user
+    /// property, as they were stored.
+    /// </summary>
+    private static void AddSchemaColumn(SqliteConnection db)
+    {
+        using var columns = db.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'schema'";
+        if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+        {
+            return;
+        }
+
+        using var alter = db.CreateCommand();
+        alter.CommandText = "ALTER TABLE messages ADD COLUMN schema TEXT";
+        alter.ExecuteNonQuery();
+    }
 
     /// <summary>Deletes whole routine frames, oldest first, until <paramref name="needed"/> bytes are free or none is left.</summary>
     private (long Messages, long Bytes) DropRoutine(long needed)
@@ -472,8 +492,8 @@ public sealed class SqliteOutbox : IDisposable
     private void Insert(IReadOnlyList<OutgoingMessage> messages, long frame, OutboxPriority priority, long now)
     {
         using var insert = Command("""
-            INSERT INTO messages (frame, priority, topic, payload, content_type, retain, correlation, size, stored_at)
-            VALUES ($frame, $priority, $topic, $payload, $contentType, $retain, $correlation, $size, $now)
+            INSERT INTO messages (frame, priority, topic, payload, content_type, retain, correlation, size, stored_at, schema)
+            VALUES ($frame, $priority, $topic, $payload, $contentType, $retain, $correlation, $size, $now, $schema)
             """);
         insert.Parameters.AddWithValue("$frame", frame);
         insert.Parameters.AddWithValue("$priority", (int)priority);
@@ -484,6 +504,7 @@ public sealed class SqliteOutbox : IDisposable
         var retain = insert.Parameters.Add("$retain", SqliteType.Integer);
         var correlation = insert.Parameters.Add("$correlation", SqliteType.Text);
         var size = insert.Parameters.Add("$size", SqliteType.Integer);
+        var schema = insert.Parameters.Add("$schema", SqliteType.Text);
         foreach (var message in messages)
         {
             topic.Value = message.Topic;
@@ -492,6 +513,7 @@ public sealed class SqliteOutbox : IDisposable
             retain.Value = message.Retain ? 1 : 0;
             correlation.Value = (object?)message.CorrelationId ?? DBNull.Value;
             size.Value = SizeOf(message);
+            schema.Value = (object?)message.Schema ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
     }

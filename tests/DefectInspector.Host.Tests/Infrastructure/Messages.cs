@@ -10,12 +10,12 @@ internal static class Messages
 
     public static List<JsonObject> Json(this IEnumerable<Received> received) => received.Select(m => JsonNode.Parse(m.Text)!.AsObject()).ToList();
 
-    /// <summary>verdict, event, snapshot, trigger, status, camera-status or stats, from the topic.</summary>
+    /// <summary>verdict, event, snapshot, trigger, status, camera-status, stats or config, from the topic.</summary>
     public static string Kind(string topic)
     {
         var levels = topic.Split('/');
         if (levels[^1] == "status") return levels.Length >= 3 && levels[^3] == "camera" ? "camera-status" : "status";
-        if (levels[^1] == "stats") return "stats";
+        if (levels[^1] is "stats" or "config") return levels[^1];
         return levels[^2];
     }
 

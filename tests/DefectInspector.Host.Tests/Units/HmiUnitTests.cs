@@ -263,9 +263,9 @@ public sealed class HmiUnitTests : IDisposable
         var message = new VerdictMessage
         {
             Id = Guid.CreateVersion7(at).ToString(), Site = "plant", Line = "l1", Station = "st1", Camera = camera, FrameRef = $"f{minutes}.png",
-            CapturedAt = at, DecidedAt = at, Verdict = verdict, DefectScore = 0.9, PredictedClass = "defect",
+            CapturedAt = at, DecidedAt = at, Verdict = verdict, ResultCode = verdict, ResultNumber = ResultCodes.Number(verdict), DefectScore = 0.9, PredictedClass = "defect",
             Probabilities = probabilities ?? new Dictionary<string, double> { ["good"] = 0.1, ["defect"] = 0.9 },
-            Threshold = 0.5, UncertainMargin = 0, Width = 64, Height = 48, Regions = [], Model = Model, Method = "cam", Layer = "layer4", TimingsMs = new Dictionary<string, double>(),
+            Threshold = 0.5, UncertainMargin = 0, Width = 64, Height = 48, Regions = [], Model = Model, ConfigHash = new string('0', 64), Method = "cam", Layer = "layer4", TimingsMs = new Dictionary<string, double>(),
         };
         return new FlaggedPart(message, "good", image.ImEncode(".png"), image.ImEncode(".jpg"));
     }

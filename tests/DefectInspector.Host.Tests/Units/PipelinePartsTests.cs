@@ -1,3 +1,4 @@
+using DefectInspector.Publish;
 using DefectInspector.Core.Decision;
 using DefectInspector.Core.Naming;
 using DefectInspector.Core.Statistics;
@@ -85,13 +86,35 @@ public sealed class PipelinePartsTests
     [Fact]
     public void A_live_camera_takes_a_trigger_with_the_first_frame_captured_after_it()
     {
-        var inbox = new TriggerInbox();
+        var inbox = new TriggerInbox("top", capacity: 4);
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
-        inbox.Post(new TriggerCommand("P-1"));
+        Assert.True(inbox.TryPost(Pending("P-1", DateTimeOffset.MaxValue)));
         Assert.Null(inbox.TakeIfDue(before));
-        Assert.Equal("P-1", inbox.TakeIfDue(DateTimeOffset.UtcNow.AddSeconds(1))?.Command.PartId);
+        Assert.Equal("P-1", inbox.TakeIfDue(DateTimeOffset.UtcNow.AddSeconds(1))?.PartId);
         Assert.Null(inbox.TakeIfDue(DateTimeOffset.UtcNow.AddSeconds(2)));
     }
+
+    [Fact]
+    public async Task A_trigger_inbox_is_bounded_and_gives_up_expired_and_flushed_triggers_in_order()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var inbox = new TriggerInbox("top", capacity: 3);
+        Assert.True(inbox.TryPost(Pending("P-1", now.AddSeconds(10))));
+        Assert.True(inbox.TryPost(Pending("P-2", now.AddSeconds(1))));
+        Assert.True(inbox.TryPost(Pending("P-3", now.AddSeconds(10))));
+        Assert.False(inbox.TryPost(Pending("P-4", now.AddSeconds(10))));
+
+        Assert.Equal(["P-2"], inbox.RemoveExpired(now.AddSeconds(2)).Select(p => p.PartId));
+        Assert.Equal("P-1", (await inbox.ReadAsync(CancellationToken.None)).PartId);
+        Assert.Equal(["P-3"], inbox.RemoveAll().Select(p => p.PartId));
+        Assert.Equal(0, inbox.Count);
+        // The counts that removed triggers left behind must not hand out a trigger that is gone.
+        using var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await inbox.ReadAsync(soon.Token));
+    }
+
+    private static TriggerInbox.Pending Pending(string partId, DateTimeOffset deadline) =>
+        new(new TriggerRequest("top", "t/trigger/top", new TriggerCommand(partId), null, null, ReadOnlyMemory<byte>.Empty, DateTimeOffset.UtcNow.AddMilliseconds(-10), null), deadline);
 
     [Theory]
     [InlineData(100, 0.99, 98)]

@@ -3,12 +3,13 @@ using System.Diagnostics;
 using System.Text;
 using MQTTnet;
 using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 
 namespace DefectInspector.Tests.Shared;
 
 /// <summary>A message as a test subscriber received it.</summary>
-public sealed record Received(string Topic, byte[] Payload, string? ContentType, byte[]? CorrelationData, bool Retain)
+public sealed record Received(string Topic, byte[] Payload, string? ContentType, byte[]? CorrelationData, bool Retain, string? Schema = null)
 {
     public string Text => Encoding.UTF8.GetString(Payload);
 
@@ -33,7 +34,8 @@ public sealed class TestSubscriber : IAsyncDisposable
             var m = e.ApplicationMessage;
             lock (_received)
             {
-                _received.Add(new Received(m.Topic, m.Payload.ToArray(), m.ContentType, (byte[]?)m.CorrelationData?.Clone(), m.Retain));
+                string? schema = m.UserProperties?.FirstOrDefault(p => p.Name == "schema")?.ReadValueAsString();
+                _received.Add(new Received(m.Topic, m.Payload.ToArray(), m.ContentType, (byte[]?)m.CorrelationData?.Clone(), m.Retain, schema));
             }
 
             _arrived.Release();
@@ -107,11 +109,18 @@ public sealed class TestSubscriber : IAsyncDisposable
         }
     }
 
-    public async Task PublishAsync(string topic, string payload, bool retain = false)
+    /// <summary>
+    /// Publishes with QoS 1; <paramref name="responseTopic"/> and <paramref name="correlation"/> ask for an MQTT 5
+    /// reply, <paramref name="expirySeconds"/> sets the message expiry interval.
+    /// </summary>
+    public async Task PublishAsync(string topic, string payload, bool retain = false, string? responseTopic = null, byte[]? correlation = null, uint expirySeconds = 0)
     {
-        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain).Build();
-        await _client.PublishAsync(message, CancellationToken.None);
+        var builder = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain);
+        if (responseTopic is not null) builder.WithResponseTopic(responseTopic);
+        if (correlation is not null) builder.WithCorrelationData(correlation);
+        if (expirySeconds > 0) builder.WithMessageExpiryInterval(expirySeconds);
+        await _client.PublishAsync(builder.Build(), CancellationToken.None);
     }
 
     /// <summary>Waits for the first received message (already here or to come) that matches.</summary>

@@ -1,0 +1,690 @@
+using System.Threading.Channels;
+using DefectInspector.Publish.Sparkplug.Proto;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Exceptions;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Polly;
+using Polly.Retry;
+
+namespace DefectInspector.Publish.Sparkplug;
+
+/// <summary>
+/// A Sparkplug B 3.0 edge node: the station is the node, its cameras are the devices. On its own MQTT 5 connection
+/// (clean start, NDEATH as the Last Will) it publishes NBIRTH and one DBIRTH per camera after every connect, DDATA for
+/// each verdict and camera state change, and answers the Rebirth command and the <c>Trigger/Part Id</c> device command.
+/// docs/sparkplug.md describes the wire side.
+/// </summary>
+/// <remarks>
+/// While the broker is away, DDATA waits in memory (at most <see cref="HistoryCapacity"/> messages, the oldest dropped)
+/// and goes out after the next births with <c>is_historical</c> set on its metrics. That memory dies with the process:
+/// across a daemon restart the durable record is the JSON outbox of <see cref="MqttPublisher"/>, not Sparkplug.
+/// Births and data go out with QoS 0, NDEATH (the Last Will, or published on stop) with QoS 1, none retained, as the
+/// specification asks.
+/// </remarks>
+public sealed class SparkplugNode : IAsyncDisposable
+{
+    private const int New = 0, Started = 1, Stopped = 2;
+
+    private readonly MqttOptions _options;
+    private readonly SparkplugTopics _topics;
+    private readonly IReadOnlyList<string> _devices;
+    private readonly IReadOnlyDictionary<string, string> _nodeProperties;
+    private readonly Func<string, SparkplugDeviceMetrics> _currentMetrics;
+    private readonly BdSeqFile _bdSeqFile;
+    private readonly ILogger _logger;
+    private readonly IMqttClient _client;
+    private readonly string _host;
+    private readonly Lock _gate = new();
+    private readonly Queue<PendingData> _pending = new();
+    private readonly Channel<bool> _work = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SemaphoreSlim _reconnectNeeded = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _firstBirth = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private MqttClientOptions? _clientOptions;
+    private Task _reconnectLoop = Task.CompletedTask;
+    private Task _sendLoop = Task.CompletedTask;
+    private int _state = New;
+    private int _disposed;
+
+    // The connection's bdSeq, and whether it is set up (subscribed) and owes births: written by the connect path and
+    // the receive path, read by the send loop.
+    private long _bdSeq;
+    private volatile bool _ready;
+    private volatile bool _birthNeeded;
+
+    // Only the send loop touches these.
+    private long _seq;
+    private bool _everConnected;
+
+    // Under _gate: how many times the devices were born, and the DDATA dropped for want of room since the last report.
+    private long _births;
+    private long _dropped;
+
+    // For the logs only: the last reason a connect failed, and when the connection was lost.
+    private string? _lastFailure;
+    private DateTimeOffset _lostAt;
+
+    /// <param name="broker">The broker, TLS and credentials; the node opens its own connection with them.</param>
+    /// <param name="groupId">The Sparkplug group id; no '/', '+' or '#'.</param>
+    /// <param name="edgeNodeId">The edge node id; no '/', '+' or '#'.</param>
+    /// <param name="clientId">The MQTT client id; must differ from the JSON publisher's (the station's id + "-sparkplug").</param>
+    /// <param name="devices">The camera names, which become the device ids.</param>
+    /// <param name="nodeProperties">String metrics of the NBIRTH, each as <c>Properties/&lt;key&gt;</c> (version, model name...).</param>
+    /// <param name="currentMetrics">
+    /// A camera's metrics now, for its DBIRTH; called from the node's own thread on every birth, so it must be thread-safe.
+    /// </param>
+    /// <param name="stateDirectory">Where the bdSeq survives restarts (file <c>sparkplug-bdseq</c>).</param>
+    public SparkplugNode(MqttOptions broker, string groupId, string edgeNodeId, string clientId, IReadOnlyList<string> devices,
+        IReadOnlyDictionary<string, string> nodeProperties, Func<string, SparkplugDeviceMetrics> currentMetrics, string stateDirectory, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        ArgumentNullException.ThrowIfNull(devices);
+        ArgumentNullException.ThrowIfNull(nodeProperties);
+        ArgumentNullException.ThrowIfNull(currentMetrics);
+        ArgumentException.ThrowIfNullOrWhiteSpace(stateDirectory);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (broker.KeepAliveSeconds is < 1 or > ushort.MaxValue || broker.Port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"Mqtt:Port ({broker.Port}) or Mqtt:KeepAliveSeconds ({broker.KeepAliveSeconds}) out of range", nameof(broker));
+        }
+
+        foreach (string device in devices)
+        {
+            SparkplugTopics.ValidId(device, "device id (camera name)");
+        }
+
+        if (devices.Distinct(StringComparer.Ordinal).Count() != devices.Count)
+        {
+            throw new ArgumentException("two cameras have the same name: Sparkplug device ids must be unique", nameof(devices));
+        }
+
+        _options = broker;
+        _topics = new SparkplugTopics(groupId, edgeNodeId);
+        ClientId = clientId.Trim();
+        _devices = [.. devices];
+        _nodeProperties = new Dictionary<string, string>(nodeProperties, StringComparer.Ordinal);
+        _currentMetrics = currentMetrics;
+        _bdSeqFile = new BdSeqFile(stateDirectory);
+        _logger = logger;
+        _host = MqttIdentity.BrokerHost(broker);
+        Endpoint = _host.Contains(':') ? $"[{_host}]:{broker.Port}" : $"{_host}:{broker.Port}";
+
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.DisconnectedAsync += OnDisconnectedAsync;
+        _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
+    }
+
+    /// <summary>host:port of the broker, for messages and health.</summary>
+    public string Endpoint { get; }
+
+    public string ClientId { get; }
+
+    /// <summary>True while connected, subscribed to commands and born (or about to be).</summary>
+    public bool IsConnected => _ready && _client.IsConnected;
+
+    /// <summary>How many DDATA messages are held while disconnected before the oldest are dropped; 1 or more.</summary>
+    public int HistoryCapacity
+    {
+        get;
+        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(HistoryCapacity), value, "Sparkplug:HistoryCapacity must be 1 or more");
+    } = 10_000;
+
+    /// <summary>
+    /// Raised for a DCMD that writes a part id to a camera's <c>Trigger/Part Id</c>, with the camera and the part id.
+    /// Runs on the receive path, one at a time: keep it short. An exception from it is logged.
+    /// </summary>
+    public Func<string, string, Task>? TriggerReceived { get; set; }
+
+    /// <summary>First delay of the reconnect backoff (exponential with jitter).</summary>
+    internal TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    internal TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times <see cref="StartAsync"/> tries before it throws.</summary>
+    internal int FirstConnectAttempts { get; init; } = 3;
+
+    internal TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Connects and publishes the births, then returns. Tries <see cref="FirstConnectAttempts"/> times, then throws
+    /// <see cref="MqttConnectException"/> naming host:port and the reason, but goes on reconnecting in the background
+    /// all the same (a caller that can live without Sparkplug for a while carries on). Every connect, this first one
+    /// included, takes the next bdSeq, and is followed by NBIRTH, the DBIRTHs and whatever DDATA waited.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellation)
+    {
+        if (Interlocked.CompareExchange(ref _state, Started, New) != New)
+        {
+            throw new InvalidOperationException("the Sparkplug node was already started (or stopped): make a new one");
+        }
+
+        _clientOptions = BuildClientOptions();
+        _sendLoop = Task.Run(() => RunSendLoopAsync(_stopping.Token), CancellationToken.None);
+        _reconnectLoop = Task.Run(() => RunReconnectLoopAsync(_stopping.Token), CancellationToken.None);
+
+        var firstConnect = Backoff(Math.Max(1, FirstConnectAttempts - 1), jitter: false, (reason, attempt, _) =>
+            _logger.LogDebug("Sparkplug connect to {Endpoint} failed (attempt {Attempt}): {Reason}", Endpoint, attempt + 1, reason));
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _stopping.Token);
+        try
+        {
+            await firstConnect.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !linked.IsCancellationRequested)
+        {
+            string reason = MqttPublisher.Describe(e);
+            _lastFailure = reason;
+            _lostAt = DateTimeOffset.UtcNow;
+            _logger.LogWarning("Cannot connect the Sparkplug node to the MQTT broker at {Endpoint}: {Reason}; retrying in the background", Endpoint, reason);
+            _reconnectNeeded.Release();
+            throw new MqttConnectException(Endpoint, reason, e);
+        }
+
+        // The births follow on the send loop; a connection lost meanwhile births again on reconnect, so don't wait forever.
+        await Task.WhenAny(_firstBirth.Task, Task.Delay(ConnectTimeout, linked.Token)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A camera decided a verdict: DDATA with its counters and last-verdict metrics, stamped <paramref name="decidedAt"/>.
+    /// Sent at once when connected, otherwise held and sent as historical data after the next births. Never blocks.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="device"/> is not one of the node's devices.</exception>
+    public void Decided(string device, SparkplugDeviceMetrics metrics, DateTimeOffset decidedAt)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        Enqueue(device, SparkplugPayloads.VerdictMetrics(metrics, decidedAt), decidedAt);
+    }
+
+    /// <summary>A camera's state or rate changed: DDATA with <c>Camera/State</c> and <c>Camera/Fps</c>, stamped now. Never blocks.</summary>
+    /// <exception cref="ArgumentException"><paramref name="device"/> is not one of the node's devices.</exception>
+    public void StateChanged(string device, SparkplugDeviceMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var now = DateTimeOffset.UtcNow;
+        Enqueue(device, SparkplugPayloads.StateMetrics(metrics, now), now);
+    }
+
+    /// <summary>
+    /// Publishes NDEATH with the connection's bdSeq and disconnects normally, so the broker discards the Last Will.
+    /// DDATA still held is dropped (docs/sparkplug.md: not durable).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellation)
+    {
+        if (Interlocked.Exchange(ref _state, Stopped) != Started)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_reconnectLoop, _sendLoop).ConfigureAwait(false);
+        if (!_client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            timeout.CancelAfter(ConnectTimeout);
+
+            // QoS 1 here, unlike the other messages: the broker must have it before the normal disconnect drops the Will.
+            long bdSeq = Interlocked.Read(ref _bdSeq);
+            var death = Message(_topics.NodeDeath, SparkplugPayloads.NodeDeath(bdSeq), MqttQualityOfServiceLevel.AtLeastOnce);
+            await _client.PublishAsync(death, timeout.Token).ConfigureAwait(false);
+            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
+            await _client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
+            _logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} stopped: NDEATH bdSeq {BdSeq} published", _topics.GroupId, _topics.EdgeNodeId, bdSeq);
+        }
+        catch (Exception e) when (IsConnectionProblem(e))
+        {
+            _logger.LogWarning("Could not close the Sparkplug connection to {Endpoint} cleanly (the broker sends the NDEATH Will): {Reason}",
+                Endpoint, MqttPublisher.Describe(e));
+        }
+    }
+
+    /// <summary><see cref="StopAsync"/> (bounded by the connect timeout), then releases the client.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        using (var timeout = new CancellationTokenSource(ConnectTimeout))
+        {
+            await StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+
+        Interlocked.Exchange(ref _state, Stopped);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_reconnectLoop, _sendLoop).ConfigureAwait(false);
+        _client.Dispose();
+        _stopping.Dispose();
+        _reconnectNeeded.Dispose();
+    }
+
+    private void Enqueue(string device, IEnumerable<Payload.Types.Metric> metrics, DateTimeOffset at)
+    {
+        if (!_devices.Contains(device, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"\"{device}\" is not one of this Sparkplug node's devices ({string.Join(", ", _devices)})", nameof(device));
+        }
+
+        lock (_gate)
+        {
+            if (_pending.Count >= HistoryCapacity)
+            {
+                _pending.Dequeue();
+                if (_dropped++ == 0)
+                {
+                    _logger.LogWarning("Sparkplug history is full ({Capacity} DDATA held while disconnected): dropping the oldest", HistoryCapacity);
+                }
+            }
+
+            _pending.Enqueue(new PendingData(device, _births, [.. metrics], at));
+        }
+
+        _work.Writer.TryWrite(true);
+    }
+
+    private MqttClientOptions BuildClientOptions()
+    {
+        // Sparkplug B 3.0 on MQTT 5: clean start and no session, so commands sent while the node was away are not
+        // replayed; the NDEATH Will with QoS 1 and not retained.
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(_host, _options.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(ClientId)
+            .WithCleanStart(true)
+            .WithSessionExpiryInterval(0)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(_options.KeepAliveSeconds))
+            .WithTimeout(ConnectTimeout)
+            .WithWillTopic(_topics.NodeDeath)
+            .WithWillRetain(false)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+
+        if (!string.IsNullOrEmpty(_options.Username))
+        {
+            builder.WithCredentials(_options.Username, MqttCredentials.Password(_options) ?? "");
+        }
+
+        if (_options.UseTls)
+        {
+            builder.WithTlsOptions(MqttCredentials.Tls(_options, _host));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>One connection attempt: the next bdSeq into the Will, CONNECT, the command subscriptions; the send loop births.</summary>
+    private async ValueTask ConnectOnceAsync(CancellationToken cancellation)
+    {
+        if (_client.IsConnected)
+        {
+            return;
+        }
+
+        var options = _clientOptions!;
+
+        // Taken (and saved) for every CONNECT, answered or not: the specification counts CONNECT packets, and a number
+        // is never reused even when the process dies right after.
+        long bdSeq = _bdSeqFile.Next();
+        options.WillPayload = SparkplugPayloads.NodeDeath(bdSeq);
+
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        attempt.CancelAfter(ConnectTimeout);
+        try
+        {
+            var result = await _client.ConnectAsync(options, attempt.Token).ConfigureAwait(false);
+            if (result.ResultCode != MqttClientConnectResultCode.Success)
+            {
+                throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
+            }
+
+            Interlocked.Exchange(ref _bdSeq, bdSeq);
+
+            // Subscribed before NBIRTH (the specification's order): a host that answers a birth with a command is heard.
+            var subscribe = new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(f => f.WithTopic(_topics.NodeCommand).WithAtLeastOnceQoS())
+                .WithTopicFilter(f => f.WithTopic(_topics.DeviceCommands).WithAtLeastOnceQoS())
+                .Build();
+            var subscribed = await _client.SubscribeAsync(subscribe, attempt.Token).ConfigureAwait(false);
+            foreach (var item in subscribed.Items.Where(i => i.ResultCode is not (MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS1)))
+            {
+                _logger.LogError("The MQTT broker refused the Sparkplug command subscription {Filter}: {ResultCode}", item.TopicFilter.Topic, item.ResultCode);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            await _client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.UnspecifiedError, "connect timed out").ConfigureAwait(false);
+            throw new TimeoutException($"the broker did not answer within {ConnectTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is not BrokerRefusedException && !cancellation.IsCancellationRequested && _client.IsConnected)
+        {
+            // The connection failed during set-up: drop it so the next attempt starts over.
+            await _client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.UnspecifiedError, "session set-up failed").ConfigureAwait(false);
+            throw;
+        }
+
+        _birthNeeded = true;
+        _ready = true;
+        _work.Writer.TryWrite(true);
+    }
+
+    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
+    {
+        _ready = false;
+        if (!e.ClientWasConnected || _stopping.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        string reason = e switch
+        {
+            { Exception: { } exception } => MqttPublisher.Describe(exception),
+            { Reason: MqttClientDisconnectReason.NormalDisconnection } => "the broker closed the connection",
+            _ => $"the broker disconnected: {e.Reason}{(string.IsNullOrEmpty(e.ReasonString) ? "" : $" ({e.ReasonString})")}",
+        };
+        _lostAt = DateTimeOffset.UtcNow;
+        _lastFailure = null;
+        _logger.LogWarning("Sparkplug connection to {Endpoint} lost: {Reason}; reconnecting, DDATA is held as history", Endpoint, reason);
+        _reconnectNeeded.Release();
+        return Task.CompletedTask;
+    }
+
+    private async Task RunReconnectLoopAsync(CancellationToken stopping)
+    {
+        var reconnect = Backoff(int.MaxValue, jitter: true, LogAttemptFailure);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _reconnectNeeded.WaitAsync(stopping).ConfigureAwait(false);
+                await reconnect.ExecuteAsync(ConnectOnceAsync, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Only an unexpected error gets here (connect failures are retried): log it and try again later.
+                _logger.LogError(e, "The Sparkplug reconnect loop failed; trying again in {Delay} s", MaxReconnectDelay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(MaxReconnectDelay, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                _reconnectNeeded.Release();
+            }
+        }
+    }
+
+    private ResiliencePipeline Backoff(int maxRetryAttempts, bool jitter, Action<string, int, TimeSpan> onRetry) =>
+        new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+                MaxRetryAttempts = maxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = jitter,
+                Delay = ReconnectDelay,
+                MaxDelay = MaxReconnectDelay,
+                OnRetry = args =>
+                {
+                    onRetry(MqttPublisher.Describe(args.Outcome.Exception), args.AttemptNumber, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+    /// <summary>A warning when the reason changes, otherwise debug: an outage logs once, not every attempt.</summary>
+    private void LogAttemptFailure(string reason, int attempt, TimeSpan nextDelay)
+    {
+        if (reason == _lastFailure)
+        {
+            _logger.LogDebug("Sparkplug reconnect to {Endpoint} failed (attempt {Attempt}): {Reason}; next try in {Delay:0.0} s",
+                Endpoint, attempt + 1, reason, nextDelay.TotalSeconds);
+            return;
+        }
+
+        _lastFailure = reason;
+        _logger.LogWarning("Cannot reach the MQTT broker at {Endpoint} for Sparkplug: {Reason}; retrying with backoff (at most every {Max:0} s)",
+            Endpoint, reason, MaxReconnectDelay.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The one writer of the node's messages, so that seq counts them without gaps: births when a connection (or a
+    /// Rebirth command) asks for them, then the held DDATA in order.
+    /// </summary>
+    private async Task RunSendLoopAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            try
+            {
+                await _work.Reader.ReadAsync(stopping).ConfigureAwait(false);
+                await SendAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsConnectionProblem(e))
+            {
+                // What was not sent stays held; the reconnect births again and sends it as history.
+                _logger.LogDebug("Sparkplug publish to {Endpoint} failed: {Reason}; waiting for the connection", Endpoint, MqttPublisher.Describe(e));
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "The Sparkplug send loop failed; the node births again on the next connect or Rebirth command");
+            }
+        }
+    }
+
+    private async Task SendAsync(CancellationToken stopping)
+    {
+        int historical = 0;
+        while (!stopping.IsCancellationRequested && _ready)
+        {
+            // Births first, also when a new connection or a Rebirth command asks for them in the middle of the held data.
+            if (_birthNeeded)
+            {
+                _birthNeeded = false;
+                try
+                {
+                    await PublishBirthsAsync().ConfigureAwait(false);
+                }
+                catch
+                {
+                    _birthNeeded = true;
+                    throw;
+                }
+
+                continue;
+            }
+
+            PendingData item;
+            long births;
+            lock (_gate)
+            {
+                if (!_pending.TryPeek(out item!))
+                {
+                    break;
+                }
+
+                births = _births;
+            }
+
+            // Produced before the latest DBIRTH, which already carried newer values: history, not the present.
+            if (item.Births != births)
+            {
+                foreach (var metric in item.Metrics)
+                {
+                    metric.IsHistorical = true;
+                }
+
+                historical++;
+            }
+
+            await PublishAsync(_topics.DeviceData(item.Device), SparkplugPayloads.DeviceData(item.Metrics, NextSeq(), item.At)).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _pending.Dequeue();
+            }
+        }
+
+        if (historical > 0)
+        {
+            long dropped;
+            lock (_gate)
+            {
+                dropped = _dropped;
+                _dropped = 0;
+            }
+
+            _logger.LogInformation("Sparkplug sent {Count} DDATA held while disconnected as historical data ({Dropped} older ones were dropped)",
+                historical, dropped);
+        }
+    }
+
+    private async Task PublishBirthsAsync()
+    {
+        long bdSeq = Interlocked.Read(ref _bdSeq);
+        var now = DateTimeOffset.UtcNow;
+        lock (_gate)
+        {
+            _births++;
+        }
+
+        _seq = 0;
+        await PublishAsync(_topics.NodeBirth, SparkplugPayloads.NodeBirth(bdSeq, _nodeProperties, now)).ConfigureAwait(false);
+        foreach (string device in _devices)
+        {
+            await PublishAsync(_topics.DeviceBirth(device), SparkplugPayloads.DeviceBirth(_currentMetrics(device), NextSeq(), now)).ConfigureAwait(false);
+        }
+
+        if (_everConnected)
+        {
+            _logger.LogInformation("Sparkplug births published again (bdSeq {BdSeq}, {Devices} devices) after {Downtime:0.0} s",
+                bdSeq, _devices.Count, (now - _lostAt).TotalSeconds);
+        }
+        else
+        {
+            _logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} born on {Endpoint} as {ClientId} (bdSeq {BdSeq}, {Devices} devices)",
+                _topics.GroupId, _topics.EdgeNodeId, Endpoint, ClientId, bdSeq, _devices.Count);
+        }
+
+        _everConnected = true;
+        _lostAt = now;
+        _firstBirth.TrySetResult();
+    }
+
+    private async Task PublishAsync(string topic, byte[] payload)
+    {
+        using var timeout = new CancellationTokenSource(ConnectTimeout);
+        await _client.PublishAsync(Message(topic, payload, MqttQualityOfServiceLevel.AtMostOnce), timeout.Token).ConfigureAwait(false);
+    }
+
+    private long NextSeq() => _seq = (_seq + 1) % 256;
+
+    private async Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        string topic = e.ApplicationMessage.Topic;
+        string? device = _topics.CommandedDevice(topic);
+        if (topic != _topics.NodeCommand && device is null)
+        {
+            return;
+        }
+
+        Payload payload;
+        try
+        {
+            payload = Payload.Parser.ParseFrom(e.ApplicationMessage.Payload);
+        }
+        catch (InvalidProtocolBufferException bad)
+        {
+            _logger.LogWarning("Ignored a Sparkplug command on {Topic}: not a Sparkplug B payload ({Problem})", topic, bad.Message);
+            return;
+        }
+
+        if (device is null)
+        {
+            OnNodeCommand(payload);
+        }
+        else
+        {
+            await OnDeviceCommandAsync(device, payload).ConfigureAwait(false);
+        }
+    }
+
+    private void OnNodeCommand(Payload payload)
+    {
+        foreach (var metric in payload.Metrics)
+        {
+            if (metric.Name == SparkplugPayloads.Rebirth && metric.ValueCase == Payload.Types.Metric.ValueOneofCase.BooleanValue && metric.BooleanValue)
+            {
+                _logger.LogInformation("Sparkplug Rebirth requested: publishing NBIRTH and DBIRTHs again");
+                _birthNeeded = true;
+                _work.Writer.TryWrite(true);
+            }
+            else
+            {
+                _logger.LogWarning("Ignored the Sparkplug node command metric {Metric}: only {Rebirth} = true is understood", metric.Name, SparkplugPayloads.Rebirth);
+            }
+        }
+    }
+
+    private async Task OnDeviceCommandAsync(string device, Payload payload)
+    {
+        if (!_devices.Contains(device, StringComparer.Ordinal))
+        {
+            _logger.LogWarning("Ignored a Sparkplug command to {Device}: no such device on this node", device);
+            return;
+        }
+
+        foreach (var metric in payload.Metrics)
+        {
+            if (metric.Name != SparkplugPayloads.TriggerPartId || metric.ValueCase != Payload.Types.Metric.ValueOneofCase.StringValue
+                || string.IsNullOrWhiteSpace(metric.StringValue))
+            {
+                _logger.LogWarning("Ignored the Sparkplug command metric {Metric} to {Device}: only {Trigger} with a part id is understood",
+                    metric.Name, device, SparkplugPayloads.TriggerPartId);
+                continue;
+            }
+
+            if (TriggerReceived is not { } handler)
+            {
+                _logger.LogWarning("Ignored a Sparkplug trigger of {Device} for part {PartId}: nothing handles triggers", device, metric.StringValue);
+                continue;
+            }
+
+            try
+            {
+                await handler(device, metric.StringValue).ConfigureAwait(false);
+            }
+            catch (Exception failure)
+            {
+                _logger.LogError(failure, "The Sparkplug trigger handler failed for camera {Device}, part {PartId}", device, metric.StringValue);
+            }
+        }
+    }
+
+    private static MqttApplicationMessage Message(string topic, byte[] payload, MqttQualityOfServiceLevel qos) =>
+        new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).WithRetainFlag(false).Build();
+
+    private static bool IsConnectionProblem(Exception e) =>
+        e is MqttCommunicationException or OperationCanceledException or ObjectDisposedException or IOException or System.Net.Sockets.SocketException or TimeoutException;
+
+    /// <summary>A DDATA waiting to be sent, and how many births had happened when it was made.</summary>
+    private sealed record PendingData(string Device, long Births, IReadOnlyList<Payload.Types.Metric> Metrics, DateTimeOffset At);
+}
