@@ -12,10 +12,10 @@ using OpenCvSharp;
 namespace DefectInspector.Host.Tests;
 
 /// <summary>
-/// Malformed images of every accepted format, model files, configurations and HMI requests, generated from one seed,
-/// through `explain`, `run` and the HMI as a user would give them. Each must end in a clear error that names the input,
-/// the documented exit code or HTTP status, no unhandled exception, and bounded memory. Cases are batched into few
-/// processes: one `explain` and one daemon for all the images.
+/// Malformed images of every accepted format, model files, configurations, triggers and HMI requests, generated from
+/// one seed, through `explain`, `run` (folder and trigger) and the HMI as a user would give them. Each must end in a
+/// clear error that names the input, the documented exit code, HTTP status or trigger answer, no unhandled exception,
+/// and bounded memory. Cases are batched into few processes: one `explain` and one daemon for all the images.
 /// </summary>
 [Collection(DaemonCollection.Name)]
 public sealed class BadInputCorpusTests(DaemonFixture fixture)
@@ -48,7 +48,7 @@ public sealed class BadInputCorpusTests(DaemonFixture fixture)
             Assert.Contains(expected, error);
         }
         Assert.Contains(records, r => (string?)r["image"] == good && r["error"] is null && r["predictedClass"] is not null);
-        Assert.DoesNotContain(Crashes, output.Contains);
+        AssertNoCrash(output);
         Assert.True(peak < MaxPeakKilobytes, $"explain peaked at {peak / 1024} MB");
     }
 
@@ -80,7 +80,7 @@ public sealed class BadInputCorpusTests(DaemonFixture fixture)
             Assert.Contains(expected, reason);
             Assert.Contains(daemon.Output.Split('\n'), l => l.Contains("skipped " + Path.GetFileName(file), StringComparison.Ordinal));
         }
-        Assert.DoesNotContain(Crashes, daemon.Output.Contains);
+        AssertNoCrash(daemon.Output);
         Assert.True(peak < MaxPeakKilobytes, $"the daemon peaked at {peak / 1024} MB");
     }
 
@@ -97,7 +97,7 @@ public sealed class BadInputCorpusTests(DaemonFixture fixture)
             Assert.True(exit == 2, $"{Path.GetFileName(file)}: exit {exit} (2 = unusable model):\n{output}");
             Assert.True(output.Split('\n').Any(l => l.StartsWith("error: ", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal) && l.Contains(expected, StringComparison.Ordinal)),
                 $"{Path.GetFileName(file)}: no error naming it and saying '{expected}':\n{output}");
-            Assert.DoesNotContain(Crashes, output.Contains);
+            AssertNoCrash(output);
             Assert.True(peak < MaxPeakKilobytes, $"{Path.GetFileName(file)}: explain peaked at {peak / 1024} MB");
         }
 
@@ -106,7 +106,7 @@ public sealed class BadInputCorpusTests(DaemonFixture fixture)
             using var daemon = DaemonProcess.Start(fixture.RunArgs(Path.Combine(folder, "state"), $"--Model:Path={file}"));
             Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(90)));
             Assert.Contains(daemon.Output.Split('\n'), l => l.StartsWith($"error: Model:Path '{file}': cannot load the model: ", StringComparison.Ordinal) && l.Contains(expected, StringComparison.Ordinal));
-            Assert.DoesNotContain(Crashes, daemon.Output.Contains);
+            AssertNoCrash(daemon.Output);
         }
     }
 
@@ -137,7 +137,7 @@ public sealed class BadInputCorpusTests(DaemonFixture fixture)
             var (exit, output, _) = DaemonProcess.RunMeasured(["config", "validate", file, $"--Storage:Path={Path.Combine(folder, "state")}"]);
             Assert.True(exit == 2, $"{name}: exit {exit}:\n{output}");
             Assert.Contains(output.Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal) && l.Contains(expected, StringComparison.Ordinal));
-            Assert.DoesNotContain(Crashes, output.Contains);
+            AssertNoCrash(output);
         }
     }
 
@@ -188,8 +188,69 @@ public sealed class BadInputCorpusTests(DaemonFixture fixture)
 
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.DoesNotContain(Crashes, daemon.Output.Contains);
+        AssertNoCrash(daemon.Output);
         Assert.DoesNotContain("An unhandled exception has occurred", daemon.Output);
+    }
+
+    [Fact]
+    public async Task Malformed_triggers_are_each_answered_invalid_naming_the_topic_and_the_camera_still_serves_a_good_one()
+    {
+        string work = fixture.NewFolder("corpus-trigger");
+        string prefix = $"t{Guid.NewGuid():N}"[..12];
+        string replies = $"r{prefix}/plc";
+        await using var all = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"{prefix}/#", replies]);
+        using var daemon = DaemonProcess.Start(fixture.RunArgs(Path.Combine(work, "state"),
+            $"--Mqtt:TopicPrefix={prefix}", "--Station:Station=s9", "--Cameras:0:Name=gate", "--Cameras:0:Source=virtual", "--Cameras:0:Trigger=mqtt"));
+        await all.WaitForAsync(m => Messages.Kind(m.Topic) == "camera-status" && m.Text.Contains("\"online\""), TimeSpan.FromMinutes(2), "camera online");
+        string gate = $"{prefix}/plant/line1/s9/trigger/gate";
+
+        var random = new Random(Seed);
+        var noise = new byte[700];
+        random.NextBytes(noise);
+        string deep = new string('[', 200) + new string(']', 200);
+        var cases = new (string Name, byte[] Payload, string Expected)[]
+        {
+            ("empty", [], "bad payload"),
+            ("noise", noise, "bad payload"),
+            ("cut", Encoding.UTF8.GetBytes("{\"partId\":\"P-1\""), "bad payload"),
+            ("array", Encoding.UTF8.GetBytes("[\"P-1\"]"), "bad payload"),
+            ("not-utf8", [.. "{\"partId\":\""u8, 0xC3, 0x28, .. "\"}"u8], "bad payload"),
+            ("number", Encoding.UTF8.GetBytes("{\"partId\":5}"), "partId"),
+            ("no-part", Encoding.UTF8.GetBytes("{\"part\":\"P-1\"}"), "partId is missing or empty"),
+            ("long-part", Encoding.UTF8.GetBytes($"{{\"partId\":\"{new string('p', 300)}\"}}"), "partId is 300 characters long"),
+            ("long-command", Encoding.UTF8.GetBytes($"{{\"partId\":\"P-1\",\"commandId\":\"{new string('c', 200)}\"}}"), "commandId must be 1 to 128 characters, not 200"),
+            ("context-array", Encoding.UTF8.GetBytes("{\"partId\":\"P-1\",\"context\":[1]}"), "context"),
+            ("deep-context", Encoding.UTF8.GetBytes($"{{\"partId\":\"P-1\",\"context\":{{\"a\":{deep}}}}}"), "bad payload"),
+            ("oversized", Encoding.UTF8.GetBytes($"{{\"partId\":\"P-1\",\"context\":{{\"a\":\"{new string('x', 20_000)}\"}}}}"), "at most 16384"),
+        };
+        foreach (var (name, payload, _) in cases)
+            await all.PublishAsync(gate, payload, responseTopic: replies, correlation: Encoding.UTF8.GetBytes(name));
+        await all.PublishAsync(gate, """{"partId":"P-good"}""", responseTopic: replies, correlation: "good"u8.ToArray());
+        await all.WaitUntilAsync(r => r.Count(m => m.Topic == replies) >= cases.Length + 1 && r.OfKind("verdict").Any(), TimeSpan.FromMinutes(2),
+            "an answer to every trigger and the good one's verdict");
+        long peak = daemon.PeakKilobytes;
+        daemon.Terminate();
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+        var answers = all.Received.Where(m => m.Topic == replies).ToDictionary(m => m.Correlation!, m => JsonNode.Parse(m.Text)!);
+        foreach (var (name, _, expected) in cases)
+        {
+            Assert.True(answers.TryGetValue(name, out var answer), $"no answer to '{name}'");
+            Assert.Equal("invalid", (string?)answer["resultCode"]);
+            string message = (string?)answer["message"] ?? "";
+            Assert.True(message.Contains($"on {gate}:", StringComparison.Ordinal) && message.Contains(expected, StringComparison.Ordinal) && message.Contains("expected {\"partId\"", StringComparison.Ordinal),
+                $"'{name}': '{message}' should name {gate}, say '{expected}' and what was expected");
+        }
+        Assert.Equal("accepted", (string?)answers["good"]["resultCode"]);
+        Assert.Equal("P-good", (string?)all.Received.OfKind("verdict").Json().Single()["partId"]);
+        AssertNoCrash(daemon.Output);
+        Assert.True(peak < MaxPeakKilobytes, $"the daemon peaked at {peak / 1024} MB");
+    }
+
+    private static void AssertNoCrash(string output)
+    {
+        var crashes = output.Split('\n').Where(l => Crashes.Any(c => l.Contains(c, StringComparison.Ordinal))).ToList();
+        Assert.True(crashes.Count == 0, $"crash lines:\n{string.Join('\n', crashes.Take(5))}\nin:\n{output}");
     }
 
     private static string Reason(string rejected, string file) => Path.Combine(rejected, Path.GetFileName(file) + ".reason.txt");

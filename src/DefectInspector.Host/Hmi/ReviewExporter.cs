@@ -14,7 +14,7 @@ namespace DefectInspector.Host.Hmi;
 /// unexported by a crash are taken at the next start; a message stored twice carries the same review id.
 /// </summary>
 internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, FeedbackFolder feedback, Topics topics, ILogger<ReviewExporter> logger)
-    : BackgroundService
+    : StoppableService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private readonly SemaphoreSlim decided = new(0);
@@ -37,7 +37,7 @@ internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, Fee
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
