@@ -13,10 +13,11 @@ if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then as_root apt-get upda
 
 # ffmpeg receives and decodes network cameras (rtsp://, http://): OpenCvSharp's bundled FFmpeg has no network protocols.
 # mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to, and
-# mosquitto-clients the README's first subscription and trigger; openssl makes the tests' TLS certificates.
-packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto mosquitto-clients openssl)
+# mosquitto-clients the README's first subscription and trigger; openssl makes the tests' TLS certificates; GNU time
+# measures the bad-input tests' peak memory.
+packages=(libgtk-3-0 ca-certificates ffmpeg mosquitto mosquitto-clients openssl time)
 # Ubuntu 24.04+ renamed the GTK runtime package.
-if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto mosquitto-clients openssl); fi
+if ! apt-cache show libgtk-3-0 >/dev/null 2>&1; then packages=(libgtk-3-0t64 ca-certificates ffmpeg mosquitto mosquitto-clients openssl time); fi
 # node and npm run the Sparkplug tests' independent decoder (tests/Shared/Sparkplug/decoder).
 # Asked for by command, not package: NodeSource's nodejs package bundles npm and conflicts with Debian's npm.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi

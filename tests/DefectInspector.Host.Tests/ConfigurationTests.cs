@@ -17,6 +17,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Mqtt:CaFile=/nope/ca.pem", "Mqtt:CaFile '/nope/ca.pem': expected an existing, readable file")]
     [InlineData("--Cameras:0:Source=cam:3", "Cameras:0:Source 'cam:3': expected")]
     [InlineData("--Cameras:0:Name=bad name", "Cameras:0:Name 'bad name': expected letters, digits")]
+    [InlineData("--Cameras:0:Name=..", "Cameras:0:Name '..': expected letters, digits, '-', '_' and '.' (at most 64, not '.' or '..')")]
     [InlineData("--Cameras:0:Trigger=sometimes", "Cameras:0:Trigger 'sometimes': expected continuous or mqtt")]
     [InlineData("--Cameras:0:Roi=1,2,3", "Cameras:0:Roi '1,2,3': expected x,y,width,height")]
     [InlineData("--Cameras:0:MaxFps=-1", "Cameras:0:MaxFps '-1': expected frames per second >= 0")]
@@ -79,6 +80,20 @@ public sealed class ConfigurationTests : IDisposable
         (exit, output) = DaemonProcess.Run(["config", "validate", file, $"--Storage:Path={dir}", "--Mqtt:Port=1884"]);
         Assert.True(exit == 0, output);
         Assert.Contains("2 camera(s) (top=rtsp://cam/stream, side=folder:/srv/parts), broker broker.plant:1884", output);
+    }
+
+    [Fact]
+    public void A_cameras_password_is_masked_in_what_config_validate_says_and_in_a_refusal()
+    {
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Cameras:0:Name=top", "--Cameras:0:Source=rtsp://admin:s3cret@cam.local/live"]);
+        Assert.True(exit == 0, output);
+        Assert.Contains("top=rtsp://***@cam.local/live", output);
+        Assert.DoesNotContain("s3cret", output);
+
+        (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Cameras:0:Name=top", "--Cameras:0:Source=rtmp://admin:s3cret@cam.local/live"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("Cameras:0:Source 'rtmp://***@cam.local/live': expected", output);
+        Assert.DoesNotContain("s3cret", output);
     }
 
     [Fact]

@@ -8,6 +8,14 @@ namespace DefectInspector.Inference.Tests;
 public class TorchRuntimeTests
 {
     [Fact]
+    public void Libtorch_can_be_asked_about_NNPACK_so_its_per_convolution_warning_is_silenced()
+    {
+        using var _ = new GapResNet(Architecture.ResNet18, 2);
+        // Null would mean the symbols moved in a libtorch update: the warning flood would be back unnoticed.
+        Assert.NotNull(Nnpack.TurnOffWhereUnavailable());
+    }
+
+    [Fact]
     public void Forward_backward_and_save_load_round_trip()
     {
         using var scope = NewDisposeScope();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DefectInspector.Host.Options;
 using DefectInspector.Publish;
+using DefectInspector.Vision.Capture;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -34,7 +35,7 @@ internal static class ConfigCommand
             var cameras = services.GetRequiredService<IOptions<CamerasOptions>>().Value.Cameras;
             var model = services.GetRequiredService<IOptions<ModelOptions>>().Value;
             var hmi = services.GetRequiredService<IOptions<HmiOptions>>().Value;
-            output.WriteLine($"configuration is valid: {cameras.Count} camera(s) ({string.Join(", ", cameras.Select(c => $"{c.Name}={c.Source}"))}), " +
+            output.WriteLine($"configuration is valid: {cameras.Count} camera(s) ({string.Join(", ", cameras.Select(c => $"{c.Name}={StreamUrls.MaskCredentials(c.Source)}"))}), " +
                 $"broker {(mqtt.UsesEmbeddedBroker ? $"embedded on {mqtt.EmbeddedBindAddress}:{mqtt.Port}" : $"{mqtt.Host}:{mqtt.Port}")}, " +
                 $"model {(model.Path.Length == 0 ? "built-in demo" : model.Path)}, " +
                 $"HMI {(hmi.Enabled ? $"{hmi.Url.TrimEnd('/')}/hmi/ ({(hmi.LoginRequired ? $"login, {hmi.Users.Count} user(s)" : "no login: loopback only")})" : "off")}, " +

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
 using DefectInspector.Inference.Model;
+using DefectInspector.Publish;
 using DefectInspector.Training.Demo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -50,8 +51,9 @@ internal static class RunCommand
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // Start-up failures (model, broker, port in use) end here; the host has logged the details already.
-                    stderr.WriteLine($"error: {e.Message}");
+                    // Start-up failures end here, reported once: the expected ones (a setting, a file, the broker, a port)
+                    // by their message, which names what to fix; anything else with its stack, for a bug report.
+                    stderr.WriteLine(e is DaemonStartException or MqttConnectException ? $"error: {e.Message}" : $"error: {e}");
                     return ExitFailed;
                 }
             }
@@ -81,7 +83,10 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            // The configuration loader's own message names the file but not what is wrong in it; its inner one does.
+            stderr.WriteLine(e.InnerException is { } why
+                ? $"error: {e.Message} {why.Message}; expected a JSON object of sections as in config/appsettings.json"
+                : $"error: {e.Message}");
             return null;
         }
         try

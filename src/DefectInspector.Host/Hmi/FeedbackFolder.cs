@@ -1,3 +1,5 @@
+using DefectInspector.Core.Naming;
+
 namespace DefectInspector.Host.Hmi;
 
 /// <summary>
@@ -15,9 +17,14 @@ internal sealed class FeedbackFolder(string root)
     /// Moves the part's image (and overlay) in under <paramref name="label"/>; returns where they are now. Idempotent:
     /// a part moved before a crash, whose record was not updated, is found where it went.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="label"/> is no plain folder name inside <see cref="Root"/>.</exception>
     public (string Image, string? Overlay) Store(StoredPart part, string label)
     {
-        string image = MoveInto(part.ImageFile, Path.Combine(Root, label), part.Verdict.Id + ".png");
+        // Bundles are checked for safe class names when read; this holds for parts stored by a model read before that.
+        string folder = Path.GetFullPath(Path.Combine(Root, label));
+        if (!TopicName.IsValid(label) || Path.GetDirectoryName(folder) != Path.TrimEndingDirectorySeparator(Root))
+            throw new ArgumentException($"label '{label}' of part {part.Verdict.Id}: expected a class name that is a folder directly inside {Root} ({TopicName.Allowed})", nameof(label));
+        string image = MoveInto(part.ImageFile, folder, part.Verdict.Id + ".png");
         string? overlay = part.OverlayFile is null ? null : MoveInto(part.OverlayFile, Path.Combine(Root, HeatmapFolder), part.Verdict.Id + ".jpg");
         return (image, overlay);
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Threading.RateLimiting;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -43,7 +45,6 @@ internal static class HmiAccess
                 // Strict same-site cookies and JSON-only request bodies (a cross-site form cannot send JSON without
                 // the browser asking first) keep other sites from acting with an operator's session.
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.SlidingExpiration = true;
                 o.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = context => Refuse(context, StatusCodes.Status403Forbidden);
@@ -52,7 +53,24 @@ internal static class HmiAccess
         services.AddOptions<AuthenticationOptions>().Configure<IOptions<HmiOptions>>((o, hmi) =>
             o.DefaultScheme = hmi.Value.LoginRequired ? CookieAuthenticationDefaults.AuthenticationScheme : LocalScheme);
         services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme).Configure<IOptions<HmiOptions>>((o, hmi) =>
-            o.ExpireTimeSpan = TimeSpan.FromHours(hmi.Value.SessionHours));
+        {
+            o.ExpireTimeSpan = TimeSpan.FromHours(hmi.Value.SessionHours);
+            // SameAsRequest follows https as the browser sees it once a trusted proxy's X-Forwarded-Proto is read.
+            o.Cookie.SecurePolicy = hmi.Value.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+        });
+        // Forwarded headers only from the configured proxies: the defaults would also believe any loopback client.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HmiOptions>>((o, hmi) =>
+        {
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var proxy in hmi.Value.TrustedProxies)
+                if (IPAddress.TryParse(proxy, out var address)) o.KnownProxies.Add(address);
+            o.ForwardedHeaders = o.KnownProxies.Count > 0
+                ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost
+                : ForwardedHeaders.None;
+        });
+        services.AddSingleton<LoginBackoff>();
+        services.AddSingleton<RequestGuard>();
 
         // Session cookies stay valid across a daemon restart: the keys that sign them live in the state folder (never in
         // a home directory, which a service may not have). They are stored unencrypted, protected by that folder's
@@ -64,7 +82,7 @@ internal static class HmiAccess
         services.AddAuthorizationBuilder()
             .AddPolicy(OperatorPolicy, p => p.RequireRole(HmiRoles.Operator, HmiRoles.Engineer))
             .AddPolicy(EngineerPolicy, p => p.RequireRole(HmiRoles.Engineer));
-        // Guessing passwords: ten tries a minute per address.
+        // Guessing passwords: ten tries a minute per address (the browser's, behind Hmi:TrustedProxies), and LoginBackoff per name.
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

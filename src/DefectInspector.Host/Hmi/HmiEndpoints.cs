@@ -25,7 +25,7 @@ namespace DefectInspector.Host.Hmi;
 /// </summary>
 internal sealed class HmiEndpoints(
     IOptions<HmiOptions> options, ReviewStore reviews, LiveFeed feed, CameraStatusBoard cameras, MqttPublisher broker, StationIdentity station,
-    PipelineHealth pipeline, ILogger<HmiEndpoints> logger) : IWebEndpoints
+    PipelineHealth pipeline, LoginBackoff backoff, RequestGuard guard, ILogger<HmiEndpoints> logger) : IWebEndpoints
 {
     private const int AuditLines = 500;
 
@@ -57,10 +57,11 @@ internal sealed class HmiEndpoints(
 
     public void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", () => Results.Redirect("/hmi/"));
-        HmiAssets.Map(endpoints.MapGroup("/hmi"), options.Value.Language);
+        var hmi = endpoints.MapGroup("").AddEndpointFilter(guard);
+        hmi.MapGet("/", () => Results.Redirect("/hmi/"));
+        HmiAssets.Map(hmi.MapGroup("/hmi"), options.Value.Language);
 
-        var api = endpoints.MapGroup("/hmi/api");
+        var api = hmi.MapGroup("/hmi/api");
         api.MapGet("/me", Me);
         api.MapPost("/login", LoginAsync).RequireRateLimiting(HmiAccess.LoginLimit);
         api.MapPost("/logout", (Delegate)LogoutAsync);
@@ -90,17 +91,34 @@ internal sealed class HmiEndpoints(
         var hmi = options.Value;
         if (!hmi.LoginRequired) return Results.Ok(HmiAccess.View(context.User, loginRequired: false));
         string name = request.User?.Trim() ?? "";
+        var address = context.Connection.RemoteIpAddress;
+        // Checked before the name is written anywhere: the audit trail and the log keep only names a user could have.
+        if (!HmiUserOptions.IsValidName(name))
+        {
+            reviews.Audit("(invalid name)", "login-failed", detail: address?.ToString());
+            logger.LogWarning("HMI login refused: a user name of {Length} characters that no user can have, from {Address}", name.Length, address);
+            return Results.BadRequest(new ErrorView($"user: expected {HmiUserOptions.NameRule}"));
+        }
+        if (backoff.Wait(name) is { Ticks: > 0 } wait)
+        {
+            int seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            logger.LogWarning("HMI login of {User} from {Address} refused unchecked: {Failures} or more failed logins, {Seconds} s to wait", name, address, LoginBackoff.FreeFailures, seconds);
+            return Results.Json(new ErrorView($"user '{name}': too many failed logins; try again in {seconds} s"), HmiJson.Default.ErrorView, statusCode: StatusCodes.Status429TooManyRequests);
+        }
         var user = hmi.Users.FirstOrDefault(u => string.Equals(u.Name, name, StringComparison.OrdinalIgnoreCase));
         if (!Passwords.Verify(user?.PasswordHash, request.Password ?? ""))
         {
-            reviews.Audit(name.Length == 0 ? "(none)" : name, "login-failed", detail: context.Connection.RemoteIpAddress?.ToString());
-            logger.LogWarning("HMI login refused for user {User} from {Address}", name, context.Connection.RemoteIpAddress);
+            backoff.Failed(name);
+            reviews.Audit(name, "login-failed", detail: address?.ToString());
+            logger.LogWarning("HMI login refused for user {User} from {Address}", name, address);
             return Results.Json(new ErrorView("unknown user or wrong password"), HmiJson.Default.ErrorView, statusCode: StatusCodes.Status401Unauthorized);
         }
+        backoff.Succeeded(name);
         var principal = HmiAccess.Principal(user!.Name, user.Role, CookieAuthenticationDefaults.AuthenticationScheme);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
-        reviews.Audit(user.Name, "login", detail: context.Connection.RemoteIpAddress?.ToString());
-        logger.LogInformation("HMI login: {User} ({Role}) from {Address}", user.Name, user.Role, context.Connection.RemoteIpAddress);
+        reviews.Audit(user.Name, "login", detail: address?.ToString());
+        logger.LogInformation("HMI login: {User} ({Role}) from {Address}", user.Name, user.Role, address);
         return Results.Ok(HmiAccess.View(principal, loginRequired: true));
     }
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 namespace DefectInspector.Host.Hmi;
 
 /// <summary>Passes what happens elsewhere in the daemon to open HMI pages: camera states, the broker, the queue, and frames per second.</summary>
-internal sealed class HmiFeedService(LiveFeed feed, CameraStatusBoard cameras, MqttPublisher broker, ReviewStore reviews, PipelineStats stats) : BackgroundService
+internal sealed class HmiFeedService(LiveFeed feed, CameraStatusBoard cameras, MqttPublisher broker, ReviewStore reviews, PipelineStats stats) : StoppableService
 {
     private static readonly TimeSpan StatsInterval = TimeSpan.FromSeconds(2);
 
@@ -27,7 +27,7 @@ internal sealed class HmiFeedService(LiveFeed feed, CameraStatusBoard cameras, M
     }
 
     /// <summary>Frames per second over the last interval (the stats topic's rate is since start, which hides a stopped camera).</summary>
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         var before = Decided(stats.Snapshot());
         using var timer = new PeriodicTimer(StatsInterval);

@@ -14,7 +14,7 @@ namespace DefectInspector.Host.Hmi;
 /// unexported by a crash are taken at the next start; a message stored twice carries the same review id.
 /// </summary>
 internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, FeedbackFolder feedback, Topics topics, ILogger<ReviewExporter> logger)
-    : BackgroundService
+    : StoppableService
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private readonly SemaphoreSlim decided = new(0);
@@ -37,7 +37,7 @@ internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, Fee
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -52,7 +52,19 @@ internal sealed class ReviewExporter(ReviewStore store, SqliteOutbox outbox, Fee
         var review = part.Review!;
         var message = ReviewMessage.Of(part.Verdict, review.Id, review.Disposition, review.Label, review.Comment, review.User, review.ReviewedAt);
         outbox.Append([OutgoingMessages.Review(topics, message)], OutboxPriority.Critical);
-        var (image, overlay) = feedback.Store(part, review.Label);
+        string image;
+        string? overlay;
+        try
+        {
+            (image, overlay) = feedback.Store(part, review.Label);
+        }
+        catch (ArgumentException e)
+        {
+            // The decision still reaches MES; only the training copy is refused, and retrying would not change it.
+            logger.LogError("Review {ReviewId} of part {VerdictId} is not filed as training data: {Reason}", review.Id, review.PartId, e.Message);
+            store.Exported(review.Id, review.PartId, part.ImageFile, part.OverlayFile);
+            return true;
+        }
         store.Exported(review.Id, review.PartId, image, overlay);
         logger.LogInformation("Review {ReviewId} of part {VerdictId} ({Camera}, {FrameRef}): {Disposition} by {User}, stored as {Label} in {Feedback}",
             review.Id, review.PartId, part.Verdict.Camera, part.Verdict.FrameRef, review.Disposition, review.User, review.Label, feedback.Root);

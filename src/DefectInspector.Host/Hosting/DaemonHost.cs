@@ -49,6 +49,10 @@ public static class DaemonHost
         builder.Services.AddHostedService<NativeMemoryTrimmer>();
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        // The host logs a failed start as an error with the exception's stack (a bad Model:Path is no crash) and then
+        // the cancelled background services; `run` reports a failed start once, itself. A background service that
+        // fails later is still logged, at Critical, with its exception.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -14,13 +14,13 @@ namespace DefectInspector.Host.Hosting;
 /// lossless. Under systemd the watchdog usually acts first; this covers running without it.
 /// </summary>
 internal sealed class StallExit(
-    StageMonitor monitor, AlarmBoard alarms, IOptions<PipelineOptions> options, IHostApplicationLifetime lifetime, ILogger<StallExit> logger) : BackgroundService
+    StageMonitor monitor, AlarmBoard alarms, IOptions<PipelineOptions> options, IHostApplicationLifetime lifetime, ILogger<StallExit> logger) : StoppableService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly TimeSpan limit = TimeSpan.FromSeconds(options.Value.StallExitSeconds);
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         if (limit == TimeSpan.Zero) return;
         using var timer = new PeriodicTimer(Interval);

@@ -12,7 +12,7 @@ namespace DefectInspector.Host.Hosting;
 /// is stuck in a call. A camera read or inference batch that hangs stops the pings, and systemd restarts us.
 /// </summary>
 internal sealed class WatchdogService(
-    ISystemdNotifier notifier, StageMonitor monitor, IOptions<PipelineOptions> options, IHostApplicationLifetime lifetime, ILogger<WatchdogService> logger) : BackgroundService
+    ISystemdNotifier notifier, StageMonitor monitor, IOptions<PipelineOptions> options, IHostApplicationLifetime lifetime, ILogger<WatchdogService> logger) : StoppableService
 {
     private static readonly ServiceState Ping = new("WATCHDOG=1");
 
@@ -21,7 +21,7 @@ internal sealed class WatchdogService(
             ? TimeSpan.FromMicroseconds(usec / 2.0)
             : null;
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    protected override async Task RunAsync(CancellationToken stopping)
     {
         if (!notifier.IsEnabled || Interval is not { } interval) return;
         // Pings before READY=1 would be meaningless: wait until every service has started.

@@ -30,6 +30,12 @@ internal interface IWebEndpoints
 /// </summary>
 internal static class WebServer
 {
+    /// <summary>
+    /// Every request body here is a small JSON object (a login, a disposition with its 500-character comment); a larger
+    /// one is refused with 413 before it is read, so no endpoint ever holds, logs or stores megabytes a client sent.
+    /// </summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
     /// <summary>Registers Kestrel; call before the Logging section is applied, so that it can turn Kestrel's logs up again.</summary>
     public static void Add(WebApplicationBuilder builder)
     {
@@ -48,6 +54,7 @@ internal static class WebServer
                 if (listener.Endpoint.Address is null) kestrel.ListenLocalhost(listener.Endpoint.Port);
                 else kestrel.Listen(listener.Endpoint.Address, listener.Endpoint.Port);
             }
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
         });
         var kestrel = services.Last(d => d.ServiceType == typeof(IServer));
         services.Remove(kestrel);
@@ -98,6 +105,8 @@ internal static class WebServer
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             var listeners = Listeners(configuration);
+            // First, so that everything after sees the browser's address and scheme; reads nothing unless Hmi:TrustedProxies is set.
+            app.UseForwardedHeaders();
             app.UseRouting();
             app.Use((context, following) =>
             {

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace DefectInspector.Host.Options;
 
 /// <summary>
@@ -32,6 +34,16 @@ public sealed class HmiOptions
     /// <summary>The page's language: auto (the browser's first one the page speaks, else English), en or zh-CN.</summary>
     public string Language { get; set; } = HmiLanguages.Auto;
 
+    /// <summary>
+    /// Addresses of TLS reverse proxies in front of the HMI whose X-Forwarded-For, -Proto and -Host headers are believed:
+    /// the login limits then count each browser's address, not the proxy's, and cookies follow the browser's https.
+    /// Empty = no forwarded headers are read (anyone could send them).
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>Marks the session cookie Secure whatever the request's scheme (behind a TLS proxy that does not say X-Forwarded-Proto).</summary>
+    public bool SecureCookies { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 
     /// <summary>Login is required when users are configured, and always beyond loopback.</summary>
@@ -39,7 +51,7 @@ public sealed class HmiOptions
 }
 
 /// <summary>One HMI user: a name, a role, and a password hash made by `defect-inspector hmi hash-password`.</summary>
-public sealed class HmiUserOptions
+public sealed partial class HmiUserOptions
 {
     public string Name { get; set; } = "";
 
@@ -47,6 +59,14 @@ public sealed class HmiUserOptions
     public string Role { get; set; } = HmiRoles.Operator;
 
     public string PasswordHash { get; set; } = "";
+
+    public const string NameRule = "1-64 letters, digits, '.', '_' or '-'";
+
+    /// <summary>The rule for configured names, also applied to what a login form sends before it is logged or audited.</summary>
+    public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex NamePattern();
 }
 
 public static class HmiLanguages

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DefectInspector.Core.Naming;
 using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
@@ -58,7 +59,7 @@ internal sealed class CamerasOptionsValidator : IValidateOptions<CamerasOptions>
             }
             catch (ArgumentException)
             {
-                e.Add($"{key}:Source", c.Source, $"one of: {FrameSources.AllowedForms}");
+                e.Add($"{key}:Source", StreamUrls.MaskCredentials(c.Source), $"one of: {FrameSources.AllowedForms}");
             }
             if (c.IsTriggered && c.Source.StartsWith("folder:", StringComparison.OrdinalIgnoreCase))
                 e.Add($"{key}:Trigger", c.Trigger, $"{TriggerModes.Continuous} for a folder source (each dropped file is a part)");

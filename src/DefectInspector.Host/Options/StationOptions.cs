@@ -1,3 +1,5 @@
+using DefectInspector.Core.Naming;
+
 namespace DefectInspector.Host.Options;
 
 /// <summary>Configuration section "Station": where this daemon stands; part of every topic, client id and verdict.</summary>

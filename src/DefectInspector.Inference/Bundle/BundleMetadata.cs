@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using DefectInspector.Core.Decision;
 using DefectInspector.Core.Imaging;
+using DefectInspector.Core.Naming;
 using DefectInspector.Core.Regions;
 
 namespace DefectInspector.Inference.Bundle;
@@ -88,8 +89,13 @@ public sealed record BundleMetadata
             if (Schema != CurrentSchema)
                 throw new ArgumentException($"schema {Schema}: this version reads schema {CurrentSchema}");
             Model.Architecture.Parse(Architecture);
-            if (Classes is not { Count: >= 2 } || Classes.Any(string.IsNullOrWhiteSpace) || Classes.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Classes.Count)
-                throw new ArgumentException("classes: expected at least 2 distinct, non-empty names");
+            if (Classes is not { Count: >= 2 } || Classes.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Classes.Count)
+                throw new ArgumentException("classes: expected at least 2 distinct names");
+            // Class names become MQTT payload labels and the feedback folder's subfolders: "../x" would file reviewed
+            // parts outside it.
+            for (int i = 0; i < Classes.Count; i++)
+                if (!TopicName.IsValid(Classes[i]))
+                    throw new ArgumentException($"classes[{i}] '{Classes[i]}': expected {TopicName.Allowed}");
             if (GoodClass is not null && GoodClassIndex < 0)
                 throw new ArgumentException($"goodClass '{GoodClass}': expected one of the classes {string.Join(", ", Classes)}");
             if (OutputStride is not (16 or 32))

@@ -44,6 +44,7 @@ public sealed class GapResNet : Module<Tensor, Tensor>
         Architecture = architecture;
         NumClasses = numClasses;
         OutputStride = outputStride;
+        Nnpack.TurnOffWhereUnavailable();
 
         conv1 = StemConv.Create(3, 64, 7);
         bn1 = BatchNorm2d(64);

@@ -14,53 +14,141 @@ public static class SafetensorsFile
     private const string MetadataKey = "__metadata__";
     private const long MaxHeaderBytes = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// Reads every tensor and the metadata. The header is checked in full before any tensor is allocated (dtypes, shapes,
+    /// and offsets that lie inside the data section, do not overlap and fit their shape), so a malformed or hostile file
+    /// costs no more memory than its own size and fails with an <see cref="InvalidDataException"/> naming the field.
+    /// </summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
         using var stream = OpenOrExplain(path);
         Span<byte> lengthBytes = stackalloc byte[8];
         if (stream.Length < 8 || stream.ReadAtLeast(lengthBytes, 8, throwOnEndOfStream: false) < 8)
             throw new InvalidDataException($"{path}: not a safetensors file (shorter than its 8-byte header length)");
+        // Unsigned throughout: a length of 2^63 or more is negative as a long and would pass a signed comparison.
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (headerLength < 2 || (long)headerLength > Math.Min(MaxHeaderBytes, stream.Length - 8))
-            throw new InvalidDataException($"{path}: not a safetensors file (header length {headerLength} does not fit a {stream.Length}-byte file)");
+        if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(stream.Length - 8))
+            throw new InvalidDataException($"{path}: not a safetensors file (header length {headerLength}: expected 2 to {Math.Min(MaxHeaderBytes, stream.Length - 8)} bytes in this {stream.Length}-byte file)");
 
         var header = new byte[headerLength];
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength;
+        var (entries, metadata) = ParseHeader(header, stream.Length - dataStart, path);
+
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using var doc = JsonDocument.Parse(header);
-            foreach (var entry in doc.RootElement.EnumerateObject())
+            foreach (var entry in entries)
             {
-                if (entry.Name == MetadataKey)
-                {
-                    foreach (var m in entry.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.GetString() ?? "";
-                    continue;
-                }
-                var dtype = ParseDType(entry.Value.GetProperty("dtype").GetString());
-                long[] shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                long[] offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                long length = offsets[1] - offsets[0];
-                var tensor = empty(shape, dtype);
-                if (length != tensor.NumberOfElements * tensor.ElementSize || dataStart + offsets[1] > stream.Length)
-                    throw new InvalidDataException($"tensor '{entry.Name}': data_offsets [{offsets[0]}, {offsets[1]}] do not fit its shape or the file");
-                var bytes = new byte[length];
-                stream.Position = dataStart + offsets[0];
+                var tensor = empty(entry.Shape, entry.DType);
+                tensors[entry.Name] = tensor;
+                var bytes = new byte[entry.End - entry.Begin];
+                stream.Position = dataStart + entry.Begin;
                 stream.ReadExactly(bytes);
                 tensor.bytes = bytes;
-                tensors[entry.Name] = tensor;
             }
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or IndexOutOfRangeException)
+        catch
         {
             foreach (var t in tensors.Values) t.Dispose();
-            throw new InvalidDataException($"{path}: not a valid safetensors file: {e.Message}", e);
+            throw;
         }
         return (tensors, metadata);
     }
+
+    private sealed record TensorEntry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+
+    private static (List<TensorEntry> Entries, Dictionary<string, string> Metadata) ParseHeader(byte[] header, long dataLength, string path)
+    {
+        var entries = new List<TensorEntry>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(header);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"header: expected a JSON object, found {doc.RootElement.ValueKind}");
+            foreach (var entry in doc.RootElement.EnumerateObject())
+            {
+                if (!names.Add(entry.Name))
+                    throw new InvalidDataException($"'{entry.Name}': expected each name once in the header");
+                if (entry.Name == MetadataKey)
+                    ReadMetadata(entry.Value, metadata);
+                else
+                    entries.Add(ReadEntry(entry.Name, entry.Value, dataLength));
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new InvalidDataException($"{path}: not a valid safetensors file: {e.Message}", e);
+        }
+
+        // Overlapping ranges would load the same bytes as many tensors, multiplying memory beyond the file's size.
+        var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
+        for (int i = 1; i < ordered.Count; i++)
+            if (ordered[i].Begin < ordered[i - 1].End)
+                throw new InvalidDataException($"{path}: not a valid safetensors file: tensor '{ordered[i].Name}': data_offsets [{ordered[i].Begin}, {ordered[i].End}] overlap tensor '{ordered[i - 1].Name}' [{ordered[i - 1].Begin}, {ordered[i - 1].End}]; expected each tensor's bytes apart");
+        return (entries, metadata);
+    }
+
+    private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{MetadataKey}: expected an object of strings, found {value.ValueKind}");
+        foreach (var m in value.EnumerateObject())
+            metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String
+                ? m.Value.GetString()!
+                : throw new InvalidDataException($"{MetadataKey}.{m.Name}: expected a string, found {m.Value.ValueKind}");
+    }
+
+    private static TensorEntry ReadEntry(string name, JsonElement value, long dataLength)
+    {
+        string what = $"tensor '{name}'";
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{what}: expected an object with dtype, shape and data_offsets, found {value.ValueKind}");
+        var dtype = value.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String
+            ? ParseDType(d.GetString(), what)
+            : throw new InvalidDataException($"{what}: dtype: expected a string such as \"F32\"");
+        long[] shape = Integers(value, "shape", what, count: null);
+        long[] offsets = Integers(value, "data_offsets", what, count: 2);
+        long elements = 1;
+        try
+        {
+            foreach (long dim in shape) elements = checked(elements * dim);
+            long expected = checked(elements * ElementSize(dtype));
+            if (offsets[0] > offsets[1] || offsets[1] - offsets[0] != expected)
+                throw new InvalidDataException($"{what}: data_offsets [{offsets[0]}, {offsets[1]}]: expected a range of {expected} bytes for shape [{string.Join(", ", shape)}] of {FormatDType(dtype, name)}");
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{what}: shape [{string.Join(", ", shape)}]: expected a tensor whose size in bytes fits in 64 bits");
+        }
+        if (offsets[1] > dataLength)
+            throw new InvalidDataException($"{what}: data_offsets [{offsets[0]}, {offsets[1]}]: expected a range inside the {dataLength}-byte data section");
+        return new TensorEntry(name, dtype, shape, offsets[0], offsets[1]);
+    }
+
+    private static long[] Integers(JsonElement value, string field, string what, int? count)
+    {
+        if (!value.TryGetProperty(field, out var array) || array.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{what}: {field}: expected an array of non-negative integers");
+        var numbers = new List<long>();
+        foreach (var e in array.EnumerateArray())
+            numbers.Add(e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long n) && n >= 0
+                ? n
+                : throw new InvalidDataException($"{what}: {field}: {e.GetRawText()} is not a non-negative integer"));
+        if (count is { } expected && numbers.Count != expected)
+            throw new InvalidDataException($"{what}: {field}: expected {expected} integers, found {numbers.Count}");
+        return [.. numbers];
+    }
+
+    private static int ElementSize(ScalarType type) => type switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
 
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -115,7 +203,7 @@ public static class SafetensorsFile
     private static FileStream OpenOrExplain(string path) =>
         File.Exists(path) ? File.OpenRead(path) : throw new FileNotFoundException($"{path}: file not found", path);
 
-    private static ScalarType ParseDType(string? name) => name switch
+    private static ScalarType ParseDType(string? name, string what) => name switch
     {
         "F32" => ScalarType.Float32,
         "F16" => ScalarType.Float16,
@@ -127,7 +215,7 @@ public static class SafetensorsFile
         "I8" => ScalarType.Int8,
         "U8" => ScalarType.Byte,
         "BOOL" => ScalarType.Bool,
-        _ => throw new InvalidDataException($"dtype '{name}': expected one of F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL"),
+        _ => throw new InvalidDataException($"{what}: dtype '{name}': expected one of F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL"),
     };
 
     private static string FormatDType(ScalarType type, string name) => type switch

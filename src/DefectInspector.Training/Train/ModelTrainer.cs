@@ -1,4 +1,5 @@
 using DefectInspector.Core.Decision;
+using DefectInspector.Core.Naming;
 using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Engine;
@@ -24,6 +25,10 @@ public static class ModelTrainer
         TrainingOptions options, string bundlePath, bool resume, ITrainingProgress progress, ILogger logger, CancellationToken cancellation)
     {
         var goal = ThresholdGoal.Parse(options.Target);
+        // The bundle refuses such a name when it is saved; said now, before the training it would otherwise cost.
+        foreach (var name in Trainer.Classes(data))
+            if (!TopicName.IsValid(name))
+                throw new DataProblemException($"dataset '{data.Source}': class '{name}': expected {TopicName.Allowed} (class names become folder names and MQTT labels); rename its folder or label");
         var trained = new Trainer(logger).Train(data, train, validation, options, bundlePath + ".training", resume, progress, cancellation);
         var draft = new BundleMetadata
         {

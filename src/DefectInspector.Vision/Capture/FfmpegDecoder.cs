@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Text;
 using OpenCvSharp;
 
 namespace DefectInspector.Vision.Capture;
@@ -40,15 +41,19 @@ internal sealed class FfmpegDecoder : IDisposable
         _pump.Start();
     }
 
-    /// <summary>Starts ffmpeg. <paramref name="mask"/> removes credentials from what ffmpeg reports.</summary>
+    /// <summary>
+    /// Starts ffmpeg and writes <paramref name="input"/> to its stdin. <paramref name="mask"/> removes credentials from
+    /// what ffmpeg reports.
+    /// </summary>
     /// <exception cref="FrameSourceException">ffmpeg cannot be started (most often: not installed).</exception>
-    public static FfmpegDecoder Start(string ffmpeg, IEnumerable<string> arguments, string source, Func<string, string> mask)
+    public static FfmpegDecoder Start(string ffmpeg, IEnumerable<string> arguments, string input, string source, Func<string, string> mask)
     {
         var start = new ProcessStartInfo(ffmpeg)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
+            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -56,7 +61,15 @@ internal sealed class FfmpegDecoder : IDisposable
         try
         {
             var process = Process.Start(start) ?? throw new Win32Exception("no process was started");
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Write(input);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // ffmpeg exited before reading it (a bad argument): WhyEnded reports what it said.
+            }
             return new FfmpegDecoder(process, mask);
         }
         catch (Win32Exception e)

@@ -25,7 +25,7 @@ internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : 
     public void Open()
     {
         Release();
-        var decoder = FfmpegDecoder.Start(settings.FfmpegPath, Arguments(), Description, Mask);
+        var decoder = FfmpegDecoder.Start(settings.FfmpegPath, Arguments, Script(), Description, Mask);
         // Waiting here makes a wrong address, refused credentials or a silent camera fail Open, where the caller
         // expects it, rather than the first Read.
         var wait = decoder.Take(settings.StreamTimeout, CancellationToken.None, out var image, out var at);
@@ -76,14 +76,26 @@ internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : 
 
     private string Mask(string text) => text.Replace(url, Description, StringComparison.Ordinal);
 
-    private List<string> Arguments()
+    // The address reaches ffmpeg as a one-entry concat script on its stdin rather than as an argument: a camera's
+    // user:password in it would otherwise be on ffmpeg's command line, which every account on the PC can read (ps,
+    // /proc). ffmpeg takes RTSP and HTTP credentials only inside the URL, so this is the one way to keep them off it.
+    private static readonly string[] Arguments =
+    [
+        "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-f", "concat", "-safe", "0", "-protocol_whitelist", "pipe,tcp,udp,rtp,srtp,tls,http,https,httpproxy,crypto", "-i", "pipe:0",
+        "-an", "-sn", "-dn", "-f", "image2pipe", "-c:v", "bmp", "-pix_fmt", "bgr24", "pipe:1",
+    ];
+
+    private string Script()
     {
-        List<string> arguments = ["-hide_banner", "-loglevel", "error", "-nostdin"];
+        // Quoted for ffconcat: inside single quotes everything is literal except the quote itself. A line break would
+        // end the directive, and no URL holds one unencoded.
+        var quoted = "'" + url.Replace("'", @"'\''", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal) + "'";
+        var script = $"ffconcat version 1.0\nfile {quoted}\n";
         // TCP, not RTP over UDP: on a busy plant network lost UDP packets smear frames, which reads as defects.
         if (url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase))
-            arguments.AddRange(["-rtsp_transport", "tcp"]);
-        arguments.AddRange(["-i", url, "-an", "-sn", "-dn", "-f", "image2pipe", "-c:v", "bmp", "-pix_fmt", "bgr24", "pipe:1"]);
-        return arguments;
+            script += "option rtsp_transport tcp\n";
+        return script;
     }
 
     private void Release()

@@ -56,7 +56,7 @@ public static class FrameSources
     }
 
     private static ArgumentException NotUnderstood(string text, string why) =>
-        new($"frame source '{text}' is not understood ({why}); expected one of: {AllowedForms}", "source");
+        new($"frame source '{StreamUrls.MaskCredentials(text)}' is not understood ({why}); expected one of: {AllowedForms}", "source");
 
     private static LiveCaptureSource? Device(string device)
     {
@@ -82,9 +82,10 @@ public static class FrameSources
         return new FfmpegStreamSource(url, settings);
     }
 
+    // A pipeline's rtspsrc location may carry a camera's password: described masked, opened as given.
     private static LiveCaptureSource GStreamer(string pipeline) =>
-        new($"gst:{pipeline}", () => OpenCvBackends.HasGStreamer
+        new($"gst:{StreamUrls.MaskCredentials(pipeline)}", () => OpenCvBackends.HasGStreamer
                 ? new VideoCapture(pipeline, VideoCaptureAPIs.GSTREAMER)
-                : throw new FrameSourceException($"camera gst:{pipeline}: this OpenCV build has no GStreamer support (the OpenCvSharp runtime package is built without it); use an rtsp:// or device: source, or run with an OpenCV built with GStreamer"),
+                : throw new FrameSourceException($"camera gst:{StreamUrls.MaskCredentials(pipeline)}: this OpenCV build has no GStreamer support (the OpenCvSharp runtime package is built without it); use an rtsp:// or device: source, or run with an OpenCV built with GStreamer"),
             "check the GStreamer pipeline with gst-launch-1.0 and that it ends in 'appsink'");
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenCvSharp;
 
 namespace DefectInspector.Vision.Imaging;
@@ -12,10 +13,18 @@ public static class ImageReader
     public const long MaxPixels = 100_000_000;
 
     /// <summary>
+    /// Larger files are refused before they are read: an uncompressed 100-megapixel image at 16 bits per RGB channel,
+    /// the largest a camera writes within <see cref="MaxPixels"/>, is 600 MB.
+    /// </summary>
+    public const long MaxFileBytes = 640L * 1024 * 1024;
+
+    private const string Accepted = "a PNG, JPEG, BMP or TIFF image";
+
+    /// <summary>
     /// Reads <paramref name="path"/>. Grayscale, palette and 16-bit files come back as BGR 8-bit too, because
     /// everything downstream expects one pixel layout. The caller owns (disposes) the Mat.
     /// </summary>
-    /// <exception cref="ImageReadException">Missing, unsupported, empty, truncated or undecodable file.</exception>
+    /// <exception cref="ImageReadException">Missing, unsupported, empty, oversized, truncated or undecodable file.</exception>
     public static Mat Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -30,8 +39,16 @@ public static class ImageReader
         if (bytes.Length == 0)
             throw new ImageReadException(path, "the file is empty (0 bytes)", "an encoded image");
 
-        if (ImageHeader.Size(bytes) is var (width, height) && width * height > MaxPixels)
-            throw new ImageReadException(path, $"the image is {width}x{height} ({width * height / 1e6:0} megapixels)", $"at most {MaxPixels / 1_000_000} megapixels");
+        // OpenCV decodes by content, not extension, and knows formats whose size is not checked here: only the
+        // accepted containers, whose header size is read below, reach the decoder.
+        var format = ImageHeader.Format(bytes)
+                     ?? throw new ImageReadException(path, "the content is none of the accepted formats (its first bytes match no PNG, JPEG, BMP or TIFF signature)", Accepted);
+        if (ImageHeader.Size(bytes) is not var (width, height))
+            throw new ImageReadException(path, $"the {format} header does not give the image size (corrupt or truncated)", $"{Accepted} with a complete header");
+        // Each side first: the product of two 32-bit sizes can overflow.
+        if (width > MaxPixels || height > MaxPixels || width * height > MaxPixels)
+            throw new ImageReadException(path, string.Create(CultureInfo.InvariantCulture, $"the image is {width}x{height} ({(double)width * height / 1e6:0} megapixels)"),
+                $"at most {MaxPixels / 1_000_000} megapixels");
 
         var missing = TruncationCheck.FindMissingEnd(bytes);
         if (missing is not null)
@@ -48,9 +65,16 @@ public static class ImageReader
             throw new ImageReadException(path, "the file does not exist", "an existing image file");
         try
         {
-            return File.ReadAllBytes(path);
+            // One open file for the size check and the read, so a file still growing cannot slip past the cap.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (stream.Length > MaxFileBytes)
+                throw new ImageReadException(path, string.Create(CultureInfo.InvariantCulture, $"the file is {stream.Length / 1e6:0} MB"),
+                    $"at most {MaxFileBytes / 1_000_000} MB (an image within {MaxPixels / 1_000_000} megapixels)");
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            return bytes;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             throw new ImageReadException(path, $"the file cannot be read ({e.Message})", "a readable image file", e);
         }

@@ -27,15 +27,45 @@ internal sealed partial class DaemonProcess : IDisposable
 
     public int ExitCode => process.ExitCode;
 
-    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static DaemonProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(Process.Start(StartInfo([], args, environment))!);
+
+    /// <summary>Runs a command to completion under GNU time: exit code, all output, and the process's peak resident memory.</summary>
+    public static (int ExitCode, string Output, long PeakKilobytes) RunMeasured(IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        const string Marker = "peak-rss-kb ";
+        if (!File.Exists(GnuTime))
+            throw new InvalidOperationException($"{GnuTime} is missing: the bad-input tests measure peak memory with it (apt-get install time)");
+        using var p = new DaemonProcess(Process.Start(StartInfo([GnuTime, "-f", Marker + "%M"], args, null))!);
+        if (!p.process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"defect-inspector {string.Join(' ', args)} did not finish:\n{p.Output}");
+        }
+        p.process.WaitForExit();
+        var lines = p.lines.ToList();
+        string peak = lines.Last(l => l.StartsWith(Marker, StringComparison.Ordinal));
+        return (p.process.ExitCode, string.Join('\n', lines.Where(l => l != peak)), long.Parse(peak[Marker.Length..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The most resident memory the running daemon has used so far (VmHWM).</summary>
+    public long PeakKilobytes =>
+        long.Parse(File.ReadLines($"/proc/{process.Id}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))["VmHWM:".Length..^"kB".Length].Trim(),
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    private const string GnuTime = "/usr/bin/time";
+
+    private static ProcessStartInfo StartInfo(string[] wrapper, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var w in wrapper.Skip(1)) start.ArgumentList.Add(w);
+        if (wrapper.Length > 0) start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "defect-inspector.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         // A daemon under test must not pick up the developer's environment overrides or a systemd socket.
@@ -44,7 +74,7 @@ internal sealed partial class DaemonProcess : IDisposable
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
             start.Environment[k] = v;
-        return new DaemonProcess(Process.Start(start)!);
+        return start;
     }
 
     /// <summary>Runs a command to completion: exit code and all output.</summary>

@@ -41,6 +41,9 @@ internal sealed class HmiClient : IDisposable
 
     public Task<HttpResponseMessage> PostJsonAsync(string path, object body) => http.PostAsJsonAsync(path, body);
 
+    /// <summary>A request as built by the test, e.g. with the Host, Origin or X-Forwarded-* headers a browser or proxy would send.</summary>
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => http.SendAsync(request);
+
     public Task<HttpResponseMessage> LoginAsync(string user, string password) => PostJsonAsync("/hmi/api/login", new { user, password });
 
     public async Task<JsonNode> JsonAsync(string path)

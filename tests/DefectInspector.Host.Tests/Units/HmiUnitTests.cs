@@ -4,6 +4,7 @@ using DefectInspector.Host.Options;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Training.Data;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using OpenCvSharp;
 
 namespace DefectInspector.Host.Tests.Units;
@@ -170,6 +171,65 @@ public sealed class HmiUnitTests : IDisposable
         Assert.DoesNotContain("'pw'", failure);
         Assert.Contains("expected a port other than Health:Url's", validator.Validate(null, new HmiOptions { Url = "http://127.0.0.1:8080" }).FailureMessage);
         Assert.False(new HmiOptions().LoginRequired);
+    }
+
+    [Fact]
+    public void Trusted_proxies_must_be_addresses_and_need_users()
+    {
+        var validator = new HmiOptionsValidator(Microsoft.Extensions.Options.Options.Create(new HealthOptions()));
+        var proxied = new HmiOptions { TrustedProxies = ["127.0.0.1", "proxy.plant"] };
+        string failure = validator.Validate(null, proxied).FailureMessage ?? "";
+        Assert.Contains("Hmi:TrustedProxies:1 'proxy.plant': expected the IP address of a reverse proxy", failure);
+        Assert.Contains("Hmi:Users '': expected at least one user when Hmi:TrustedProxies is set", failure);
+        proxied.TrustedProxies.RemoveAt(1);
+        proxied.Users.Add(new HmiUserOptions { Name = "anna", PasswordHash = Passwords.Hash("pw") });
+        Assert.True(validator.Validate(null, proxied).Succeeded);
+    }
+
+    [Fact]
+    public void A_name_that_fails_five_times_waits_longer_after_each_further_failure_and_others_do_not()
+    {
+        var time = new FakeTimeProvider(clock.Start);
+        var backoff = new LoginBackoff(time);
+        for (int i = 0; i < LoginBackoff.FreeFailures - 1; i++) backoff.Failed("anna");
+        Assert.Equal(TimeSpan.Zero, backoff.Wait("anna"));
+        backoff.Failed("ANNA");
+        Assert.Equal(TimeSpan.FromSeconds(30), backoff.Wait("anna"));
+        Assert.Equal(TimeSpan.Zero, backoff.Wait("erik"));
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(TimeSpan.Zero, backoff.Wait("anna"));
+        backoff.Failed("anna");
+        Assert.Equal(TimeSpan.FromSeconds(60), backoff.Wait("anna"));
+        for (int i = 0; i < 20; i++) backoff.Failed("anna");
+        Assert.Equal(TimeSpan.FromMinutes(15), backoff.Wait("anna"));
+        backoff.Succeeded("anna");
+        Assert.Equal(TimeSpan.Zero, backoff.Wait("anna"));
+
+        // Quiet for 15 minutes: an occasional typo does not add up to a lock.
+        for (int i = 0; i < LoginBackoff.FreeFailures - 1; i++) backoff.Failed("erik");
+        time.Advance(TimeSpan.FromMinutes(16));
+        backoff.Failed("erik");
+        Assert.Equal(TimeSpan.Zero, backoff.Wait("erik"));
+    }
+
+    [Fact]
+    public void A_label_that_would_leave_the_feedback_folder_is_refused_and_nothing_is_written_outside()
+    {
+        using var store = Open();
+        var part = Part("cam1", minutes: 0);
+        store.Add(part);
+        var stored = store.Find(part.Verdict.Id)!;
+        var feedback = new FeedbackFolder(Path.Combine(dir, "state", "feedback"));
+
+        foreach (var label in new[] { "../../x", "..", "a/b" })
+        {
+            var error = Assert.Throws<ArgumentException>(() => feedback.Store(stored, label));
+            Assert.Contains($"label '{label}'", error.Message);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(dir, "x")));
+        Assert.True(File.Exists(stored.ImageFile), "the part's image was moved although its label was refused");
+        Assert.Equal(Path.Combine(feedback.Root, "defect", part.Verdict.Id + ".png"), feedback.Store(stored, "defect").Image);
     }
 
     [Fact]

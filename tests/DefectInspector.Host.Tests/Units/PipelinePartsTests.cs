@@ -1,5 +1,6 @@
 using DefectInspector.Publish;
 using DefectInspector.Core.Decision;
+using DefectInspector.Core.Naming;
 using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Hosting;
@@ -43,6 +44,9 @@ public sealed class PipelinePartsTests
     [InlineData("#", false)]
     [InlineData("with space", false)]
     [InlineData("", false)]
+    [InlineData(".", false)]
+    [InlineData("..", false)]
+    [InlineData("..x", true)]
     public void Topic_names_allow_no_wildcards_or_separators(string name, bool valid) => Assert.Equal(valid, TopicName.IsValid(name));
 
     [Fact]

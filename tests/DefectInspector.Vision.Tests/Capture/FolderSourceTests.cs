@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DefectInspector.Vision.Capture;
+using DefectInspector.Vision.Imaging;
 using OpenCvSharp;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -238,7 +239,8 @@ public sealed class FolderSourceTests : IDisposable
         Assert.Contains("empty", _logger.Warnings.Single(w => (string)w.Fields["File"]! == "empty.png").Fields["Reason"] as string);
         if (moving)
         {
-            Assert.Equal(bad, In("rejected"));
+            Assert.Equal(bad.SelectMany(b => new[] { b, b + MovingLedger.ReasonSuffix }).Order(StringComparer.Ordinal), In("rejected"));
+            Assert.Contains("truncated", File.ReadAllText(Path.Combine(_inbox, "rejected", "truncated.jpg" + MovingLedger.ReasonSuffix)));
             Assert.Empty(Remaining());
         }
 
@@ -246,6 +248,26 @@ public sealed class FolderSourceTests : IDisposable
         using var restarted = OpenFolder(Settings(moving));
         AssertNothingMore(restarted);
         Assert.Equal(3, _logger.Warnings.Count);
+    }
+
+    [Fact]
+    public void Images_too_large_by_header_or_file_size_are_moved_to_rejected_with_the_reason_beside_them()
+    {
+        var now = DateTime.UtcNow;
+        HugeTiff.Write(Path.Combine(_inbox, "huge.tif"), 12000, 12000);
+        using (var vast = File.Create(Path.Combine(_inbox, "vast.bmp")))
+            vast.SetLength(ImageReader.MaxFileBytes + 1);
+        foreach (var name in new[] { "huge.tif", "vast.bmp" })
+            File.SetLastWriteTimeUtc(Path.Combine(_inbox, name), now.AddSeconds(-40));
+        Drop("good.png", 1, now.AddSeconds(-30));
+
+        using (var source = OpenFolder(_moving))
+            Assert.Equal(["good.png"], ReadAll(source, complete: true));
+
+        string Reason(string name) => File.ReadAllText(Path.Combine(_inbox, "rejected", name + MovingLedger.ReasonSuffix));
+        Assert.Contains("12000x12000 (144 megapixels); expected at most 100 megapixels", Reason("huge.tif"));
+        Assert.Contains("expected at most 671 MB", Reason("vast.bmp"));
+        Assert.Equal(["huge.tif", "vast.bmp"], _logger.Warnings.Select(w => (string)w.Fields["File"]!).Order(StringComparer.Ordinal));
     }
 
     [Fact]

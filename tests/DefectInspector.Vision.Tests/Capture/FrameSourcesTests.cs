@@ -50,6 +50,8 @@ public sealed class FrameSourcesTests
     [InlineData("rtsp://admin:s3cret@10.1.2.3:554/Streaming/101", "rtsp://***@10.1.2.3:554/Streaming/101")]
     [InlineData("https://viewer:p@ss@cam.local/mjpg?res=hd", "https://***@cam.local/mjpg?res=hd")]
     [InlineData("rtsp://operator@cam.local/live", "rtsp://***@cam.local/live")]
+    [InlineData("rtsp://admin:pa/ss@cam.local/live", "rtsp://***@cam.local/live")]
+    [InlineData("gst:rtspsrc location=rtsp://u:s3cret@cam/x ! decodebin ! appsink", "gst:rtspsrc location=rtsp://***@cam/x ! decodebin ! appsink")]
     [InlineData("http://cam.local/a@b", "http://cam.local/a@b")]
     public void Stream_description_masks_credentials(string url, string expected)
     {

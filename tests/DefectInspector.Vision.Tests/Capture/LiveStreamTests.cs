@@ -91,6 +91,44 @@ public sealed class LiveStreamTests : IDisposable
     }
 
     [Fact]
+    public void A_cameras_password_is_not_on_ffmpegs_command_line()
+    {
+        var video = TestVideos.Write(_temp.File("line.avi"));
+        using var camera = new RtspTestCamera(video, _temp.Path);
+        camera.StartStreaming();
+        using var source = FrameSources.Create(camera.Url("inspector:s3cret"), Settings, NullLogger.Instance);
+        OpenWithin(source, TimeSpan.FromSeconds(10));
+        ReadFrames(source, 3, new Size(TestVideos.Width, TestVideos.Height));
+
+        // What ps shows every account on the PC: the command lines of this process's children (the decoder and the
+        // test camera's sender).
+        var children = ChildCommandLines();
+        Assert.Contains(children, c => c.Contains("image2pipe", StringComparison.Ordinal));
+        Assert.DoesNotContain(children, c => c.Contains("s3cret", StringComparison.Ordinal));
+    }
+
+    private static List<string> ChildCommandLines()
+    {
+        var lines = new List<string>();
+        foreach (var folder in Directory.GetDirectories("/proc"))
+        {
+            try
+            {
+                // stat: "pid (name) state ppid ..."; the name may hold spaces and parentheses, so read after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+                if (parent == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    lines.Add(File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' '));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or one that ended while being read.
+            }
+        }
+        return lines;
+    }
+
+    [Fact]
     public async Task Http_mjpeg_stream_is_read_and_fails_when_the_camera_closes_it()
     {
         byte[] jpeg;

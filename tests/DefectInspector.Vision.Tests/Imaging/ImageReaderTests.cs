@@ -72,10 +72,75 @@ public sealed class ImageReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_tiff_above_the_pixel_limit_is_refused_from_its_header_and_one_below_it_reads()
+    {
+        var huge = HugeTiff.Write(_folder.File("huge.tif"), 12000, 12000);
+        var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(huge));
+        Assert.Contains("huge.tif", error.Message);
+        Assert.Contains("12000x12000 (144 megapixels)", error.Message);
+
+        using var fine = ImageReader.Read(HugeTiff.Write(_folder.File("fine.tiff"), 300, 200));
+        Assert.Equal((300, 200), (fine.Width, fine.Height));
+    }
+
+    [Fact]
+    public void Sizes_whose_product_overflows_are_refused()
+    {
+        var bytes = TestImages.Encode(TestImages.Quadrants(), ".png");
+        bytes.AsSpan(16, 8).Fill(0xFF); // IHDR width and height 0xFFFFFFFF: the product overflows a long
+        var path = _folder.File("overflow.png");
+        File.WriteAllBytes(path, bytes);
+
+        var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
+
+        Assert.Contains("4294967295x4294967295", error.Message);
+    }
+
+    [Fact]
+    public void A_file_above_the_size_limit_is_refused_before_it_is_read()
+    {
+        var path = _folder.File("vast.png");
+        using (var file = File.Create(path))
+            file.SetLength(ImageReader.MaxFileBytes + 1); // sparse: no disk space taken
+
+        var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
+
+        Assert.Contains("vast.png", error.Message);
+        Assert.Contains("at most 671 MB", error.Message);
+    }
+
+    [Theory]
+    [InlineData("P5\n20000 20000\n255\n", "frame.png")]
+    [InlineData("GIF89a", "frame.jpg")]
+    public void Content_of_a_format_not_accepted_is_refused_whatever_its_extension(string start, string name)
+    {
+        var path = _folder.File(name);
+        File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes(start), .. new byte[64]]);
+
+        var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
+
+        Assert.Contains(name, error.Message);
+        Assert.Contains("none of the accepted formats", error.Message);
+    }
+
+    [Theory]
+    [InlineData("II*\0")]
+    [InlineData("MM\0*")]
+    public void A_tiff_whose_directory_gives_no_size_is_refused_before_decoding(string signature)
+    {
+        var path = _folder.File("no-size.tif");
+        File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes(signature), 0, 0, 0, 8, 0, 0, 0, 0]);
+
+        var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
+
+        Assert.Contains("TIFF header does not give the image size", error.Message);
+    }
+
+    [Fact]
     public void The_header_size_of_jpeg_and_bmp_is_found_too()
     {
         using var original = TestImages.Quadrants();
-        foreach (var extension in new[] { ".jpg", ".bmp", ".png" })
+        foreach (var extension in new[] { ".jpg", ".bmp", ".png", ".tif" })
             Assert.Equal(((long)original.Width, (long)original.Height), ImageHeader.Size(TestImages.Encode(original, extension)));
     }
 

@@ -113,7 +113,11 @@ public sealed class TestSubscriber : IAsyncDisposable
     /// Publishes with QoS 1; <paramref name="responseTopic"/> and <paramref name="correlation"/> ask for an MQTT 5
     /// reply, <paramref name="expirySeconds"/> sets the message expiry interval.
     /// </summary>
-    public async Task PublishAsync(string topic, string payload, bool retain = false, string? responseTopic = null, byte[]? correlation = null, uint expirySeconds = 0)
+    public Task PublishAsync(string topic, string payload, bool retain = false, string? responseTopic = null, byte[]? correlation = null, uint expirySeconds = 0) =>
+        PublishAsync(topic, Encoding.UTF8.GetBytes(payload), retain, responseTopic, correlation, expirySeconds);
+
+    /// <summary>As above, with any bytes as the payload (not UTF-8 text, say).</summary>
+    public async Task PublishAsync(string topic, byte[] payload, bool retain = false, string? responseTopic = null, byte[]? correlation = null, uint expirySeconds = 0)
     {
         var builder = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(retain);
