@@ -111,8 +111,13 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             if (!allowed)
             {
                 Refuse(e, MqttPubAckReasonCode.NotAuthorized, close: false);
-                logger.LogWarning("Embedded MQTT broker refused a {Retained}publish on {Topic} from {ClientId} (role {Role}): only the daemon publishes there",
-                    message.Retain ? "retained " : "", message.Topic, e.ClientId, role);
+                // Once per connection: a client publishing in a loop must not flood the journal.
+                if (e.SessionItems[RefusedItem] is null)
+                {
+                    e.SessionItems[RefusedItem] = true;
+                    logger.LogWarning("Embedded MQTT broker refused a {Retained}publish on {Topic} from {ClientId} (role {Role}): only the daemon publishes there; further refusals of this connection are not logged",
+                        message.Retain ? "retained " : "", message.Topic, e.ClientId, role);
+                }
             }
             return Task.CompletedTask;
         };
@@ -165,6 +170,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     }
 
     private const string RoleItem = "defect-inspector-role";
+    private const string RefusedItem = "defect-inspector-refused";
 
     private static string? RoleOf(string? user, byte[]? password, byte[]? sharedUser, byte[]? sharedPassword, IReadOnlyList<BrokerUser> users)
     {

@@ -189,4 +189,31 @@ public sealed class EmbeddedBrokerTests : StationTests
         Assert.DoesNotContain(watcher.Received, m => m.Payload.Length > 64 * 1024);
         Assert.True(log.Has(Microsoft.Extensions.Logging.LogLevel.Warning, "more than 65536 bytes"), string.Join('\n', log.Entries));
     }
+
+    [Fact]
+    public async Task Sparkplug_commands_may_be_sent_but_births_and_data_only_by_the_daemon()
+    {
+        await using var probe = Publishers.Create(1, new ListLogger(), configure: o => o.Host = "");
+        var rules = StationRules(probe.ClientId) with
+        {
+            PublicTopics = [Topics.Trigger("+"), "spBv1.0/g1/NCMD/st1", "spBv1.0/g1/DCMD/st1/+"],
+            PublicRetainedTopics = ["spBv1.0/STATE/+"],
+        };
+        var log = new ListLogger();
+        await using var broker = await EmbeddedBroker.StartAsync("127.0.0.1", 0, null, null, rules, log);
+        await using var watcher = await TestSubscriber.ConnectAsync(broker.Port, ["spBv1.0/#"]);
+        await using var scada = await TestSubscriber.ConnectAsync(broker.Port, []);
+
+        await scada.PublishAsync("spBv1.0/g1/NBIRTH/st1", "fake birth");
+        await scada.PublishAsync("spBv1.0/g1/DDATA/st1/cam1", "fake data");
+        await scada.PublishAsync("spBv1.0/g1/DDATA/st1/cam1", "fake data again");
+        await scada.PublishAsync("spBv1.0/g1/NCMD/st1", "rebirth");
+        await scada.PublishAsync("spBv1.0/g1/DCMD/st1/cam1", "trigger");
+        await scada.PublishAsync("spBv1.0/STATE/scada-1", "online", retain: true);
+
+        await watcher.WaitUntilAsync(r => r.Count >= 3, Publishers.Wait, "the commands and the STATE");
+        await Task.Delay(Quiet);
+        Assert.Equal(["spBv1.0/g1/NCMD/st1", "spBv1.0/g1/DCMD/st1/cam1", "spBv1.0/STATE/scada-1"], watcher.Received.Select(m => m.Topic));
+        Assert.Equal(1, log.Entries.Count(e => e.Message.Contains("only the daemon publishes there", StringComparison.Ordinal)));
+    }
 }
