@@ -46,7 +46,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         {
             throw new InvalidOperationException(
                 $"the embedded MQTT broker would listen on {address}, reachable from the network, without a password: " +
-                "set Mqtt:Username and Mqtt:Password (or Mqtt:PasswordFile), or set Mqtt:EmbeddedBindAddress to 127.0.0.1");
+                "set Mqtt:Username and Mqtt:Password (or Mqtt:PasswordFile) or Mqtt:EmbeddedUsers, or set Mqtt:EmbeddedBindAddress to 127.0.0.1");
         }
 
         var builder = new MqttServerOptionsBuilder()

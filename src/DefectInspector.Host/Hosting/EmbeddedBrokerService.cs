@@ -45,10 +45,10 @@ internal sealed class EmbeddedBrokerService(
         List<string> retained = [];
         if (sparkplug.Value.Enabled)
         {
-            string group = SparkplugEdge.GroupIdOf(sparkplug.Value, station), node = SparkplugEdge.EdgeNodeIdOf(sparkplug.Value, station);
-            open.AddRange([$"spBv1.0/{group}/NCMD/{node}", $"spBv1.0/{group}/DCMD/{node}/+"]);
+            var node = SparkplugEdge.TopicsOf(sparkplug.Value, station);
+            open.AddRange([node.NodeCommand, node.DeviceCommands]);
             // A Sparkplug primary host application announces itself with a retained STATE message.
-            retained.Add("spBv1.0/STATE/+");
+            retained.Add(SparkplugTopics.HostStates);
         }
         return new EmbeddedBrokerAccess
         {

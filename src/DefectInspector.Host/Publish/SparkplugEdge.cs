@@ -29,6 +29,8 @@ internal sealed class SparkplugEdge(
 
     public static string EdgeNodeIdOf(SparkplugOptions o, StationIdentity station) => o.EdgeNodeId.Length > 0 ? o.EdgeNodeId : station.Station;
 
+    public static SparkplugTopics TopicsOf(SparkplugOptions o, StationIdentity station) => new(GroupIdOf(o, station), EdgeNodeIdOf(o, station));
+
     /// <summary>Connects and sends the births; like the JSON publisher, a broker that is away is waited for in the background.</summary>
     public async Task StartAsync(StationConfigMessage descriptor, CancellationToken cancellation)
     {
@@ -94,6 +96,6 @@ internal sealed class SparkplugEdge(
     private void OnCameraStatus(CameraStatusMessage message) => node?.StateChanged(message.Camera, Metrics(message.Camera));
 
     private Task OnTriggerAsync(string camera, string partId) =>
-        desk.OnTriggerAsync(new TriggerRequest(camera, $"spBv1.0/{GroupIdOf(options.Value, station)}/DCMD/{EdgeNodeIdOf(options.Value, station)}/{camera}",
+        desk.OnTriggerAsync(new TriggerRequest(camera, TopicsOf(options.Value, station).DeviceCommand(camera),
             new TriggerCommand(partId), null, null, ReadOnlyMemory<byte>.Empty, DateTimeOffset.UtcNow, null));
 }

@@ -1,7 +1,7 @@
 namespace DefectInspector.Publish.Sparkplug;
 
 /// <summary>The Sparkplug B topic namespace of one edge node: spBv1.0/&lt;group&gt;/&lt;type&gt;/&lt;edge node&gt;[/&lt;device&gt;].</summary>
-internal sealed class SparkplugTopics
+public sealed class SparkplugTopics
 {
     public const string Namespace = "spBv1.0";
 
@@ -23,6 +23,11 @@ internal sealed class SparkplugTopics
 
     /// <summary>The subscription filter for commands to any device of this node.</summary>
     public string DeviceCommands => Device("DCMD", "+");
+
+    /// <summary>Where a Sparkplug host application announces itself (retained), for any host.</summary>
+    public const string HostStates = Namespace + "/STATE/+";
+
+    public string DeviceCommand(string device) => Device("DCMD", device);
 
     public string DeviceBirth(string device) => Device("DBIRTH", device);
 

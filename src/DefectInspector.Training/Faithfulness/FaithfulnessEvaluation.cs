@@ -1,4 +1,7 @@
+using DefectInspector.Core.Explain;
+using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Inspect;
+using DefectInspector.Inference.Model;
 using DefectInspector.Training.Data;
 using DefectInspector.Vision.Imaging;
 
@@ -15,9 +18,13 @@ public static class FaithfulnessEvaluation
         var chosen = images.Where(i => i.IsDefect).OrderBy(i => i.Path, StringComparer.Ordinal).OrderBy(_ => random.Next()).Take(sample).ToList();
         if (chosen.Count == 0) return null;
 
-        // Perturbed inputs need only the score: CAM is the cheapest pass that gives it, on either engine.
-        var scorer = new PartInspector(inspector.Engine, "cam", "layer4");
-        var probe = new FaithfulnessProbe(inputs => scorer.Decide(inputs, cancellation).Select(p => p.Prediction.DefectScore).ToArray(), options);
+        // Perturbed inputs need only the defect score: CAM's pass is the cheapest that gives it on either engine, and
+        // neither a verdict nor regions are wanted for them.
+        var engine = inspector.Engine;
+        var metadata = engine.Metadata;
+        var request = ExplainRequest.For(metadata, Layers.Last);
+        var probe = new FaithfulnessProbe(inputs => engine.Explain(inputs, "cam", request, cancellation).Logits
+            .Select(l => Prediction.FromLogits(metadata.Classes, l, metadata.GoodClassIndex).DefectScore).ToArray(), options);
         var measured = new List<ImageFaithfulness>(chosen.Count);
         foreach (var image in chosen)
         {
