@@ -82,8 +82,8 @@ internal sealed class PipelineBench(InspectionModel model, string engine, string
             $"--Model:Path={bundle}", $"--Model:Engine={engine}", $"--Model:Device={model.Device.type.ToString().ToLowerInvariant()}",
             "--Cameras:0:Name=bench", $"--Cameras:0:Source=file:{video}", "--Cameras:0:Loop=true", $"--Cameras:0:RealTime={realTime}",
             $"--Pipeline:MaxBatchSize={batch}", "--Pipeline:StatsIntervalSeconds=0",
-            // A daemon running on this machine may hold the default health port.
-            "--Health:Url=",
+            // A daemon running on this machine may hold the default health and HMI ports.
+            "--Health:Url=", "--Hmi:Url=",
             // The bench prints its table on stdout; the daemon's warnings go to stderr.
             "--Logging:LogLevel:Default=Warning", "--Logging:Console:LogToStandardErrorThreshold=Trace",
             .. overrides,

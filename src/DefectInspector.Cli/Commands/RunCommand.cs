@@ -79,7 +79,7 @@ internal static class RunCommand
         IHost host;
         try
         {
-            host = DaemonHost.Build(configFile, overrides);
+            host = DaemonHost.Build(configFile, overrides, services => services.AddSingleton<IDefaultModel, DemoModelSource>());
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or FormatException)
         {

@@ -48,7 +48,9 @@ internal sealed class HmiEndpoints(
             return new FeedbackFolder(hmi.FeedbackPath.Length > 0 ? hmi.FeedbackPath
                 : Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ResolvedPath, "feedback"));
         });
+        services.AddSingleton<IReviewSink, ReviewQueueSink>();
         services.AddSingleton(sp => new LiveFeed(sp.GetRequiredService<IOptions<HmiOptions>>().Value.LiveFps));
+        services.AddSingleton<ILiveView>(sp => sp.GetRequiredService<LiveFeed>());
         services.AddHostedService<ReviewExporter>();
         services.AddHostedService<HmiFeedService>();
         services.AddSingleton<IWebEndpoints, HmiEndpoints>();

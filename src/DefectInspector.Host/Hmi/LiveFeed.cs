@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using DefectInspector.Host.Publish;
 using DefectInspector.Publish.Contracts;
 
 namespace DefectInspector.Host.Hmi;
@@ -14,7 +15,7 @@ namespace DefectInspector.Host.Hmi;
 /// its oldest events, never slows the line) and the latest overlay per camera. Overlays of OK parts are drawn only
 /// while a page watches, at most <c>Hmi:LiveFps</c> per camera.
 /// </summary>
-internal sealed class LiveFeed(double liveFps)
+internal sealed class LiveFeed(double liveFps) : ILiveView
 {
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
     private readonly ConcurrentDictionary<Channel<SseItem<string>>, byte> pages = new();

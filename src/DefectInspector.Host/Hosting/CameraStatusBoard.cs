@@ -14,6 +14,14 @@ internal sealed class CameraStatusBoard
 
     public IReadOnlyCollection<CameraStatusMessage> All => current.Values.ToList();
 
+    /// <summary>A board with every camera offline until its capture loop reports, so the first status lists them all.</summary>
+    public static CameraStatusBoard Starting(IEnumerable<string> cameras)
+    {
+        var board = new CameraStatusBoard();
+        foreach (string camera in cameras) board.Set(camera, CameraStates.Offline, "starting");
+        return board;
+    }
+
     public void Set(string camera, string state, string? reason = null)
     {
         var message = new CameraStatusMessage { Camera = camera, State = state, Reason = reason, At = DateTimeOffset.UtcNow };

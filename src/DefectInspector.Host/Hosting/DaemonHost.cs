@@ -1,5 +1,6 @@
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Health;
+using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
@@ -7,7 +8,6 @@ using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
 using DefectInspector.Publish.Sparkplug;
-using DefectInspector.Training.Train;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,9 +31,10 @@ public static class DaemonHost
 
     /// <summary>
     /// <paramref name="configFile"/> null = config/appsettings.json beside the executable; <paramref name="overrides"/>
-    /// are --Section:Key=value arguments.
+    /// are --Section:Key=value arguments; <paramref name="addServices"/> adds what the caller supplies (the command
+    /// line's <see cref="IDefaultModel"/>).
     /// </summary>
-    public static IHost Build(string? configFile, IReadOnlyList<string> overrides)
+    public static IHost Build(string? configFile, IReadOnlyList<string> overrides, Action<IServiceCollection>? addServices = null)
     {
         // A web application for the health endpoints and the HMI; with neither it is the same generic host (see WebServer).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
@@ -82,44 +83,64 @@ public static class DaemonHost
             o.ServicesStopConcurrently = false;
         });
 
-        builder.Services.AddSingleton<ITrainingProgress, LoggingTrainingProgress>();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<StageMonitor>();
-        builder.Services.AddSingleton<CameraStatusBoard>();
-        builder.Services.AddSingleton<PipelineStats>();
-        builder.Services.AddSingleton<ModelLoader>();
-        builder.Services.AddSingleton(sp =>
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<StageMonitor>();
+        services.AddSingleton(sp => CameraStatusBoard.Starting(sp.GetRequiredService<IOptions<CamerasOptions>>().Value.Cameras.Select(c => c.Name)));
+        services.AddSingleton<PipelineStats>();
+        services.AddSingleton<AlarmBoard>();
+        services.AddSingleton(sp =>
         {
             var s = sp.GetRequiredService<IOptions<StationOptions>>().Value;
             return new StationIdentity(s.Site, s.Line, s.ResolvedStation);
         });
-        builder.Services.AddSingleton(sp =>
+        services.AddSingleton(sp =>
         {
             var station = sp.GetRequiredService<StationIdentity>();
             return new Topics(sp.GetRequiredService<IOptions<MqttOptions>>().Value.TopicPrefix, station.Site, station.Line, station.Station);
         });
-        builder.Services.AddSingleton(sp =>
+        services.AddSingleton(sp =>
         {
             var station = sp.GetRequiredService<StationIdentity>();
             var status = new StatusMessage { State = StationStates.Online, Site = station.Site, Line = station.Line, Station = station.Station, At = DateTimeOffset.UtcNow, Version = ProductVersion.Current };
             return new MqttPublisher(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<Topics>(), status, sp.GetRequiredService<ILogger<MqttPublisher>>());
         });
-        builder.Services.AddSingleton<StatusReporter>();
-        builder.Services.AddSingleton<AlarmBoard>();
-        builder.Services.AddSingleton<TriggerDesk>();
-        builder.Services.AddSingleton<DecidedVerdicts>();
-        builder.Services.AddSingleton<SparkplugEdge>();
-        builder.Services.AddSingleton(sp =>
+        services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return SqliteOutbox.Open(storage.OutboxFile, storage.OutboxMaxMegabytes * 1024L * 1024L, sp.GetRequiredService<AlarmBoard>(), sp.GetRequiredService<ILogger<SqliteOutbox>>());
         });
-        builder.Services.AddSingleton<IOutboxBacklog, SqliteOutboxBacklog>();
-        // Start order is registration order: the embedded broker must listen before the pipeline connects to it.
-        builder.Services.AddHostedService<EmbeddedBrokerService>();
-        builder.Services.AddHostedService<PipelineService>();
-        builder.Services.AddHostedService<WatchdogService>();
-        builder.Services.AddHostedService<StallExit>();
+        services.AddSingleton<IOutboxBacklog, SqliteOutboxBacklog>();
+
+        // The line, stage by stage: what each stage needs from the others is one of these.
+        services.AddSingleton<ModelLoader>();
+        services.AddSingleton<LineModel>();
+        services.AddSingleton<PipelineLoops>();
+        services.AddSingleton<CameraSet>();
+        services.AddSingleton<TriggerDesk>();
+        services.AddSingleton<ErrorVerdicts>();
+        services.AddSingleton<DecidedVerdicts>();
+        services.AddSingleton<StationStatus>();
+        services.AddSingleton<StatusReporter>();
+        services.AddSingleton<SparkplugEdge>();
+        // The HMI (added above when Hmi:Url is set) takes flagged parts for review and shows the line live.
+        services.TryAddSingleton<IReviewSink, NoReviews>();
+        services.TryAddSingleton<ILiveView, NoLiveView>();
+        addServices?.Invoke(services);
+
+        // Start order is registration order, and stop order the reverse: the embedded broker listens before anything
+        // connects to it; the model is loaded before the station describes itself; capture starts last and stops
+        // first, so what it captured drains through inspection into the outbox, the outbox is given its time to
+        // deliver, the station says it is offline, and only then do the connections close.
+        services.AddHostedService<EmbeddedBrokerService>();
+        services.AddHostedService<ModelService>();
+        services.AddHostedService<BrokerService>();
+        services.AddHostedService<StatusService>();
+        services.AddHostedService<DeliveryService>();
+        services.AddHostedService<InspectionService>();
+        services.AddHostedService<CaptureService>();
+        services.AddHostedService<WatchdogService>();
+        services.AddHostedService<StallExit>();
         return builder.Build();
     }
 

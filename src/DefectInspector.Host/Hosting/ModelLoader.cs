@@ -1,8 +1,6 @@
 using DefectInspector.Host.Options;
 using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Inspect;
-using DefectInspector.Training.Demo;
-using DefectInspector.Training.Train;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +10,7 @@ namespace DefectInspector.Host.Hosting;
 /// Loads the configured model (or the built-in demo model, trained once into the state directory) on the configured
 /// engine, and says how the line inspects with it.
 /// </summary>
-internal sealed class ModelLoader(IOptions<ModelOptions> model, IOptions<StorageOptions> storage, ITrainingProgress progress, ILogger<ModelLoader> logger)
+internal sealed class ModelLoader(IOptions<ModelOptions> model, IOptions<StorageOptions> storage, ILogger<ModelLoader> logger, IDefaultModel? defaultModel = null)
 {
     public PartInspector Load(CancellationToken cancellation)
     {
@@ -21,7 +19,9 @@ internal sealed class ModelLoader(IOptions<ModelOptions> model, IOptions<Storage
         bool demo = path.Length == 0;
         if (demo)
         {
-            path = DemoModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), options.DemoTrainingDevice, progress, logger, cancellation);
+            if (defaultModel is null)
+                throw new DaemonStartException("Model:Path is empty: expected the path of a .dimodel bundle (this host has no built-in demo model)");
+            path = defaultModel.Ensure(Path.Combine(storage.Value.ResolvedPath, "models"), options.DemoTrainingDevice, cancellation);
             logger.LogInformation("No Model:Path configured: using the built-in demo model {ModelPath}", path);
         }
         IInferenceEngine engine;

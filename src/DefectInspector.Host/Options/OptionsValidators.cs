@@ -108,7 +108,7 @@ internal sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             e.Check(!o.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase), "Model:Path", o.Path, "a model bundle (.dimodel) for the torch engine; serve an .onnx with Model:Engine=onnx");
             try
             {
-                TorchDevice.Resolve(o.Device);
+                TorchDevice.Check(o.Device);
             }
             catch (ArgumentException)
             {

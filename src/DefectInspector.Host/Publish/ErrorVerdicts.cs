@@ -12,7 +12,7 @@ namespace DefectInspector.Host.Publish;
 /// inspection failed, the station stopped first): an <c>error</c> verdict and its event, stored in the outbox like any
 /// verdict, so the PLC or MES that sent the trigger hears back even across a broker outage or a restart.
 /// </summary>
-internal sealed class ErrorVerdicts(MessageComposer composer, SqliteOutbox outbox, PipelineStats stats, DecidedVerdicts decided, ILogger logger)
+internal sealed class ErrorVerdicts(LineModel line, SqliteOutbox outbox, PipelineStats stats, DecidedVerdicts decided, ILogger<ErrorVerdicts> logger)
 {
     private readonly ResiliencePipeline<OutboxAppend> storeRetry = Backoff.Forever<OutboxAppend, OutboxWriteException>(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), args =>
     {
@@ -24,7 +24,7 @@ internal sealed class ErrorVerdicts(MessageComposer composer, SqliteOutbox outbo
     public async Task ReportAsync(Guid id, string camera, TriggerRequest trigger, string frameRef, DateTimeOffset capturedAt, string resultCode, string error,
         CancellationToken cancellation)
     {
-        var composed = composer.ComposeError(id, camera, trigger, frameRef, capturedAt, resultCode, error);
+        var composed = line.Composer.ComposeError(id, camera, trigger, frameRef, capturedAt, resultCode, error);
         logger.LogError("Part {PartId} of camera {Camera} not inspected, {ResultCode}: {Reason}; error verdict {VerdictId}",
             trigger.Command?.PartId, camera, resultCode, error, id);
         await storeRetry.ExecuteAsync(_ => ValueTask.FromResult(outbox.Append(composed.Messages, OutboxPriority.Critical, null)), cancellation);

@@ -20,7 +20,7 @@ namespace DefectInspector.Host.Publish;
 /// </summary>
 internal sealed class RenderWorker(
     ChannelReader<Inspection> input, ChannelWriter<Delivery> output, MessageComposer composer, PipelineOptions options, SnapshotArchive? archive,
-    ReviewIntake? review, LiveFeed? live, PipelineStats stats, DecidedVerdicts decided, ILogger logger)
+    ReviewIntake? review, ILiveView live, PipelineStats stats, DecidedVerdicts decided, ILogger logger)
 {
     private readonly OverlayOptions overlay = new(MaxWidth: options.SnapshotMaxWidth, JpegQuality: options.SnapshotJpegQuality);
 
@@ -36,7 +36,7 @@ internal sealed class RenderWorker(
                     long start = Stopwatch.GetTimestamp();
                     bool flagged = inspection.Verdict != Verdict.Ok;
                     bool published = flagged || options.SnapshotOk;
-                    byte[]? snapshot = published || live?.WantsOverlay(frame.Camera) == true ? Render(inspection) : null;
+                    byte[]? snapshot = published || live.WantsOverlay(frame.Camera) ? Render(inspection) : null;
                     var timings = new Dictionary<string, double>(inspection.TimingsMs)
                     {
                         ["render"] = Math.Round(Stopwatch.GetElapsedTime(start).TotalMilliseconds, 2),
@@ -44,7 +44,7 @@ internal sealed class RenderWorker(
                     };
                     var composed = composer.Compose(inspection, published ? snapshot : null, timings);
                     stats.For(frame.Camera).Decided(inspection.Verdict, timings);
-                    live?.Decided(composed.Verdict, snapshot);
+                    live.Decided(composed.Verdict, snapshot);
                     decided.Publish(composed.Verdict);
                     if (flagged && snapshot is not null)
                         archive?.Save(frame.Camera, frame.Id.ToString(), inspection.DecidedAt, snapshot);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
@@ -11,15 +12,15 @@ namespace DefectInspector.Host.Publish;
 /// </summary>
 internal sealed class StatusReporter(MqttPublisher publisher, ILogger<StatusReporter> logger)
 {
-    private readonly Channel<object> queue = Channel.CreateBounded<object>(new BoundedChannelOptions(256)
+    private readonly Channel<Update> queue = Channel.CreateBounded<Update>(new BoundedChannelOptions(256)
     {
         FullMode = BoundedChannelFullMode.DropOldest,
         SingleReader = true,
     });
 
-    public void Post(OutgoingMessage message) => queue.Writer.TryWrite(message);
+    public void Post(OutgoingMessage message) => queue.Writer.TryWrite(new TopicUpdate(message));
 
-    public void Post(StatusMessage station) => queue.Writer.TryWrite(station);
+    public void Post(StatusMessage station) => queue.Writer.TryWrite(new StationUpdate(station));
 
     /// <summary>Publishes until <see cref="Complete"/> and the queue is empty, or cancellation.</summary>
     public async Task RunAsync(CancellationToken cancellation)
@@ -28,10 +29,12 @@ internal sealed class StatusReporter(MqttPublisher publisher, ILogger<StatusRepo
         {
             try
             {
-                if (item is StatusMessage station)
-                    await publisher.PublishStatusAsync(station, cancellation);
-                else
-                    await publisher.PublishAsync((OutgoingMessage)item, cancellation);
+                await (item switch
+                {
+                    StationUpdate station => publisher.PublishStatusAsync(station.Status, cancellation),
+                    TopicUpdate topic => publisher.PublishAsync(topic.Message, cancellation),
+                    _ => throw new UnreachableException(),
+                });
             }
             catch (MqttPublishRejectedException e)
             {
@@ -41,4 +44,12 @@ internal sealed class StatusReporter(MqttPublisher publisher, ILogger<StatusRepo
     }
 
     public void Complete() => queue.Writer.TryComplete();
+
+    // The station's status is also kept by the publisher, which sends it again after every reconnect; camera status
+    // and stats are plain messages.
+    private abstract record Update;
+
+    private sealed record StationUpdate(StatusMessage Status) : Update;
+
+    private sealed record TopicUpdate(OutgoingMessage Message) : Update;
 }

@@ -20,4 +20,7 @@ public static class TorchDevice
         }
         throw new ArgumentException($"device '{name}': expected cpu, cuda or cuda:N");
     }
+
+    /// <summary>Throws what <see cref="Resolve"/> would, for callers that check a setting without handling tensors.</summary>
+    public static void Check(string name) => Resolve(name);
 }

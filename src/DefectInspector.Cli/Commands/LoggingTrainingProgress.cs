@@ -1,10 +1,10 @@
 using DefectInspector.Training.Train;
 using Microsoft.Extensions.Logging;
 
-namespace DefectInspector.Host.Hosting;
+namespace DefectInspector.Cli.Commands;
 
 /// <summary>Training progress as log lines, for a daemon whose output goes to the journal rather than a terminal.</summary>
-internal sealed class LoggingTrainingProgress(ILogger<LoggingTrainingProgress> logger) : ITrainingProgress
+internal sealed class LoggingTrainingProgress(ILogger logger) : ITrainingProgress
 {
     public void Started(int totalEpochs, int stepsPerEpoch, int resumedEpochs) =>
         logger.LogInformation("Training: {Epochs} epochs of {Steps} steps", totalEpochs, stepsPerEpoch);

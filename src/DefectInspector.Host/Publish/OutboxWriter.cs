@@ -14,7 +14,7 @@ namespace DefectInspector.Host.Publish;
 /// Publishing is the outbox dispatcher's job. A flagged part goes into the HMI's review queue before the frame is done
 /// too, so a crash between the two offers the frame again (under its id) rather than losing the part for review.
 /// </summary>
-internal sealed class PublishWorker(ChannelReader<Delivery> input, SqliteOutbox outbox, ReviewStore? reviews, ILogger logger)
+internal sealed class OutboxWriter(ChannelReader<Delivery> input, SqliteOutbox outbox, IReviewSink reviews, ILogger logger)
 {
     private readonly ResiliencePipeline<OutboxAppend> storeRetry = Backoff.Forever<OutboxAppend, OutboxWriteException>(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), args =>
     {
@@ -38,7 +38,7 @@ internal sealed class PublishWorker(ChannelReader<Delivery> input, SqliteOutbox 
             var stored = await storeRetry.ExecuteAsync(_ => ValueTask.FromResult(outbox.Append(delivery.Messages, delivery.Priority, delivery.Pending)), cancellation);
             if (stored == OutboxAppend.Refused)
                 logger.LogDebug("Outbox full of NG and uncertain messages: OK frame {FrameRef} of camera {Camera} not stored", delivery.FrameRef, delivery.Camera);
-            if (delivery.Review is { } part && reviews is not null)
+            if (delivery.Review is { } part)
                 await reviewRetry.ExecuteAsync(_ => { reviews.Add(part); return ValueTask.FromResult(true); }, cancellation);
             delivery.Completed();
             if (delivery.Pending is { } pending)
