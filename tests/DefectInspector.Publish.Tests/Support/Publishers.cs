@@ -6,11 +6,11 @@ namespace DefectInspector.Publish.Tests.Support;
 /// <summary>Publishers for tests: short keep-alive and backoff so outages are noticed and healed in about a second.</summary>
 public static class Publishers
 {
-    public static MqttPublisher Create(int port, ListLogger log, string station = "st1", Action<MqttOptions>? configure = null)
+    public static MqttPublisher Create(int port, ListLogger log, string station = "st1", Action<MqttOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new MqttOptions { Host = "127.0.0.1", Port = port, KeepAliveSeconds = 2 };
         configure?.Invoke(options);
-        return new MqttPublisher(options, Samples.Topics(station), Samples.Status(station), log) { Timing = Fast };
+        return new MqttPublisher(options, Samples.Topics(station), Samples.Status(station), log, time) { Timing = Fast };
     }
 
     /// <summary>Backoff and timeouts short enough that a test sees an outage healed in about a second.</summary>
