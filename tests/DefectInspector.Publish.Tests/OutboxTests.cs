@@ -3,6 +3,7 @@ using System.Text;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DefectInspector.Publish.Tests;
 
@@ -148,6 +149,28 @@ public sealed class OutboxTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_outbox_is_moved_aside_logged_and_replaced_by_an_empty_one()
+    {
+        using (var outbox = Open())
+        {
+            outbox.Append(Frame("lost", 2), OutboxPriority.Critical);
+        }
+
+        byte[] garbage = Encoding.ASCII.GetBytes(new string('#', 8192));
+        File.WriteAllBytes(DbPath, garbage);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero));
+
+        using var fresh = SqliteOutbox.Open(DbPath, 512 * Megabyte, _alarms, _log, clock);
+
+        Assert.Equal(0, fresh.Depth);
+        string aside = DbPath + ".damaged-20260304T050607Z";
+        Assert.Equal(garbage, File.ReadAllBytes(aside));
+        Assert.True(_log.Has(LogLevel.Error, aside), "the error names where the damaged file went");
+        fresh.Append(Frame("new", 1), OutboxPriority.Routine);
+        Assert.Equal(["new/0"], fresh.Read(0, 100).Select(e => Text(e.Message)));
+    }
+
+    [Fact]
     public async Task The_dispatcher_publishes_in_order_and_removes_only_what_the_broker_acknowledged()
     {
         using var outbox = Open();
@@ -159,8 +182,8 @@ public sealed class OutboxTests : IDisposable
 
         using var stop = new CancellationTokenSource();
         var run = new OutboxDispatcher(outbox, broker, _log).RunAsync(stop.Token);
-        await Task.Delay(300);
-        Assert.Equal(10, outbox.Depth); // the broker is away: nothing acknowledged, nothing removed
+        await broker.Offered.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(10, outbox.Depth); // the broker is away: offered, not acknowledged, nothing removed
 
         broker.Acknowledge(4);
         await WaitUntilAsync(() => outbox.Depth == 6);
@@ -239,8 +262,12 @@ public sealed class OutboxTests : IDisposable
     {
         private readonly List<string> _published = [];
         private readonly SemaphoreSlim _acknowledgements = new(0);
+        private readonly TaskCompletionSource _offered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool IsConnected => true;
+
+        /// <summary>Completes when the first message waits for its acknowledgement.</summary>
+        public Task Offered => _offered.Task;
 
         public List<string> Published
         {
@@ -257,6 +284,7 @@ public sealed class OutboxTests : IDisposable
 
         public async Task PublishAsync(OutgoingMessage message, CancellationToken cancellation)
         {
+            _offered.TrySetResult();
             await _acknowledgements.WaitAsync(cancellation);
             lock (_published)
             {

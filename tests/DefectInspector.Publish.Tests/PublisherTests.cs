@@ -1,5 +1,6 @@
 using DefectInspector.Publish.Contracts;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using MQTTnet;
 
 namespace DefectInspector.Publish.Tests;
@@ -81,7 +82,8 @@ public sealed class PublisherTests : StationTests
         await using var proxy = new TcpProxy(broker.Port);
         await using var watcher = await TestSubscriber.ConnectAsync(broker.Port, [Topics.Status]);
         var log = new ListLogger();
-        await using var publisher = Publishers.Create(proxy.Port, log);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 5, 6, 7, 8, 9, TimeSpan.Zero));
+        await using var publisher = Publishers.Create(proxy.Port, log, time: clock);
         var changes = new List<MqttConnectionChange>();
         publisher.ConnectionChanged += change => changes.Add(change);
         await publisher.StartAsync(CancellationToken.None);
@@ -94,6 +96,7 @@ public sealed class PublisherTests : StationTests
         var status = Publishers.ReadStatus(will);
         Assert.Null(status.Version);
         Assert.Equal(("plant-a", "line-3", "st1"), (status.Site, status.Line, status.Station));
+        Assert.Equal(clock.GetUtcNow(), status.At); // the will is stamped when its connection opened, by the publisher's clock
         Assert.Equal("application/json", will.ContentType);
 
         await using var late = await TestSubscriber.ConnectAsync(broker.Port, [Topics.Status]);
@@ -117,7 +120,7 @@ public sealed class PublisherTests : StationTests
 
         // The caller decided that is not fatal: publishing waits for the broker to appear.
         var pending = publisher.PublishAsync(OutgoingMessages.Verdict(Topics, Samples.Verdict()), CancellationToken.None);
-        await Task.Delay(500);
+        await WaitUntil(() => log.Has(LogLevel.Debug, "reconnect to"), "a failed reconnect attempt");
         Assert.False(pending.IsCompleted);
         using var broker = MosquittoBroker.Start(port: port);
         await pending.WaitAsync(Publishers.Wait);

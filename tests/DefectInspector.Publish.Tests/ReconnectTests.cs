@@ -36,7 +36,8 @@ public sealed class ReconnectTests(ITestOutputHelper output)
 
         await mes.WaitUntilAsync(r => r.Count >= 10, Publishers.Wait, "the first ten verdicts");
         broker.Stop();
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await PublisherTests.WaitUntil(() => { lock (changes) { return changes.Contains(false); } }, "the connection-lost event");
+        await PublisherTests.WaitUntil(() => log.Has(LogLevel.Warning, "Cannot reach"), "a failed reconnect attempt");
         Assert.False(publishing.IsCompleted, "publishing should wait for the broker");
         Assert.False(publisher.IsConnected);
         broker.Restart();

@@ -322,10 +322,7 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
         new(new MqttOptions { Host = "127.0.0.1", Port = port, KeepAliveSeconds = 2 }, Group, Edge, "defect-inspector-plant1-line1-station1-sparkplug",
             Cameras, new Dictionary<string, string> { ["Version"] = "1.2.3", ["Model Sha256"] = "ab12" }, camera => _current[camera], _state, _log)
         {
-            ReconnectDelay = TimeSpan.FromMilliseconds(200),
-            MaxReconnectDelay = TimeSpan.FromSeconds(1),
-            FirstConnectAttempts = 2,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            Timing = Publishers.Fast,
             HistoryCapacity = historyCapacity,
         };
 

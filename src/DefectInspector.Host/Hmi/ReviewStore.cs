@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
+using DefectInspector.Publish.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -11,6 +12,7 @@ namespace DefectInspector.Host.Hmi;
 /// The review station's memory (SQLite <c>review.db</c>, WAL, synchronous=FULL, under Storage:Path/review): flagged
 /// parts with their images, operators' decisions and the audit trail. A decision is durable here before the operator
 /// sees it accepted; <see cref="ReviewExporter"/> then takes it to MQTT and the feedback folder, also after a restart.
+/// A damaged database is moved aside and an empty one started (<see cref="SqliteStore"/>), as the outbox does.
 /// </summary>
 /// <remarks>One connection under one lock, as the outbox: every statement is short, and SQLite's connection is not
 /// safe for concurrent use.</remarks>
@@ -46,52 +48,55 @@ internal sealed class ReviewStore : IDisposable
     {
         folder = Path.GetFullPath(folder);
         string parts = Directory.CreateDirectory(Path.Combine(folder, "parts")).FullName;
-        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder, "review.db"), Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        time ??= TimeProvider.System;
+        var db = SqliteStore.Open(Path.Combine(folder, "review.db"), "Review store",
+            "the parts it queued and the decisions not yet exported are lost, their images removed", CreateSchema, logger, time);
         try
         {
-            db.Open();
-            using var schema = db.CreateCommand();
-            schema.CommandText = """
-                PRAGMA journal_mode=WAL;
-                PRAGMA synchronous=FULL;
-                CREATE TABLE IF NOT EXISTS parts (
-                    id TEXT PRIMARY KEY,
-                    camera TEXT NOT NULL,
-                    verdict TEXT NOT NULL,
-                    decided_at INTEGER NOT NULL,
-                    state TEXT NOT NULL,
-                    message TEXT NOT NULL,
-                    good_class TEXT NOT NULL,
-                    image_file TEXT NOT NULL,
-                    overlay_file TEXT);
-                CREATE INDEX IF NOT EXISTS parts_by_state ON parts (state, decided_at);
-                CREATE TABLE IF NOT EXISTS reviews (
-                    id TEXT PRIMARY KEY,
-                    part TEXT NOT NULL UNIQUE REFERENCES parts (id),
-                    disposition TEXT NOT NULL,
-                    label TEXT NOT NULL,
-                    comment TEXT,
-                    user TEXT NOT NULL,
-                    reviewed_at INTEGER NOT NULL,
-                    exported INTEGER NOT NULL);
-                CREATE INDEX IF NOT EXISTS reviews_unexported ON reviews (exported, reviewed_at);
-                CREATE TABLE IF NOT EXISTS audit (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    at INTEGER NOT NULL,
-                    user TEXT NOT NULL,
-                    action TEXT NOT NULL,
-                    part TEXT,
-                    detail TEXT,
-                    model TEXT);
-                """;
-            schema.ExecuteNonQuery();
-            return new ReviewStore(db, parts, maxQueued, logger, time ?? TimeProvider.System);
+            return new ReviewStore(db, parts, maxQueued, logger, time);
         }
         catch
         {
             db.Dispose();
             throw;
         }
+    }
+
+    private static void CreateSchema(SqliteConnection db)
+    {
+        using var schema = db.CreateCommand();
+        schema.CommandText = """
+            CREATE TABLE IF NOT EXISTS parts (
+                id TEXT PRIMARY KEY,
+                camera TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                decided_at INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                message TEXT NOT NULL,
+                good_class TEXT NOT NULL,
+                image_file TEXT NOT NULL,
+                overlay_file TEXT);
+            CREATE INDEX IF NOT EXISTS parts_by_state ON parts (state, decided_at);
+            CREATE TABLE IF NOT EXISTS reviews (
+                id TEXT PRIMARY KEY,
+                part TEXT NOT NULL UNIQUE REFERENCES parts (id),
+                disposition TEXT NOT NULL,
+                label TEXT NOT NULL,
+                comment TEXT,
+                user TEXT NOT NULL,
+                reviewed_at INTEGER NOT NULL,
+                exported INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS reviews_unexported ON reviews (exported, reviewed_at);
+            CREATE TABLE IF NOT EXISTS audit (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                user TEXT NOT NULL,
+                action TEXT NOT NULL,
+                part TEXT,
+                detail TEXT,
+                model TEXT);
+            """;
+        schema.ExecuteNonQuery();
     }
 
     /// <summary>

@@ -7,7 +7,8 @@ namespace DefectInspector.Publish.Outbox;
 /// it. <see cref="IMessagePublisher.PublishAsync"/> waits while the broker is away, so after a reconnection (or a
 /// restart, which begins at the oldest message) delivery resumes exactly where it stopped.
 /// </summary>
-public sealed class OutboxDispatcher(SqliteOutbox outbox, IMessagePublisher publisher, ILogger logger)
+/// <param name="time">The clock of the retry pauses; the system's unless a test brings its own.</param>
+public sealed class OutboxDispatcher(SqliteOutbox outbox, IMessagePublisher publisher, ILogger logger, TimeProvider? time = null)
 {
     private const int BatchSize = 64;
 
@@ -15,6 +16,8 @@ public sealed class OutboxDispatcher(SqliteOutbox outbox, IMessagePublisher publ
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan RemoveRetry = TimeSpan.FromSeconds(1);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>Runs until <paramref name="cancellation"/>; what is not acknowledged by then stays for the next start.</summary>
     public async Task RunAsync(CancellationToken cancellation)
@@ -67,7 +70,7 @@ public sealed class OutboxDispatcher(SqliteOutbox outbox, IMessagePublisher publ
                 }
 
                 warned = true;
-                await Task.Delay(RemoveRetry, cancellation).ConfigureAwait(false);
+                await Task.Delay(RemoveRetry, _time, cancellation).ConfigureAwait(false);
             }
         }
     }

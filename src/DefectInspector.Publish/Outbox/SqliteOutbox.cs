@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using DefectInspector.Publish.Contracts;
+using DefectInspector.Publish.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -28,8 +29,6 @@ public sealed class SqliteOutbox : IDisposable
     public const string FileName = "outbox.db";
 
     private const int SqliteFull = 13;
-    private const int SqliteCorrupt = 11;
-    private const int SqliteNotADatabase = 26;
 
     // Counted per row beside payload and strings, so that a cap also holds for many small messages.
     private const long RowOverhead = 64;
@@ -141,28 +140,9 @@ public sealed class SqliteOutbox : IDisposable
         ArgumentNullException.ThrowIfNull(logger);
         path = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        SqliteConnection db;
-        try
-        {
-            db = Connect(path);
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
-        {
-            string aside = $"{path}.damaged-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
-            foreach (string suffix in new[] { "", "-wal", "-shm" })
-            {
-                if (File.Exists(path + suffix))
-                {
-                    File.Move(path + suffix, aside + suffix);
-                }
-            }
-
-            logger.LogError("Outbox {Path} is damaged ({Reason}): moved to {Aside}; the messages it held are not delivered. Starting with an empty outbox",
-                path, e.Message, aside);
-            db = Connect(path);
-        }
-
-        var outbox = new SqliteOutbox(db, path, maxBytes, alarms, logger, time ?? TimeProvider.System);
+        time ??= TimeProvider.System;
+        var db = SqliteStore.Open(path, "Outbox", "the messages it held are not delivered", CreateSchema, logger, time);
+        var outbox = new SqliteOutbox(db, path, maxBytes, alarms, logger, time);
         if (outbox._count > 0)
         {
             logger.LogInformation("Outbox {Path}: {Count} message(s) from before the start wait for delivery", path, outbox._count);
@@ -341,8 +321,8 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>Completes when something was appended since the last call, or after <paramref name="timeout"/>.</summary>
     public async Task WaitForAppendAsync(TimeSpan timeout, CancellationToken cancellation)
     {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        wait.CancelAfter(timeout);
+        using var timer = new CancellationTokenSource(timeout, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timer.Token);
         try
         {
             await _appended.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
@@ -387,57 +367,35 @@ public sealed class SqliteOutbox : IDisposable
         }
     }
 
-    private static SqliteConnection Connect(string path)
+    private static void CreateSchema(SqliteConnection db)
     {
-        var connection = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
-        var db = new SqliteConnection(connection.ToString());
-        try
-        {
-            db.Open();
-            using (var wal = db.CreateCommand())
-            {
-                wal.CommandText = "PRAGMA journal_mode=WAL";
-                if (wal.ExecuteScalar() is not string mode || !mode.Equals("wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InvalidOperationException($"outbox {path}: SQLite cannot use WAL mode on this file system; put Storage:Path on a local disk");
-                }
-            }
+        using var schema = db.CreateCommand();
 
-            using var schema = db.CreateCommand();
-
-            // AUTOINCREMENT: sequence numbers never come back once the table has emptied, so "after sequence N" stays
-            // a correct bookmark for a reader that is still running.
-            schema.CommandText = """
-                PRAGMA synchronous=FULL;
-                CREATE TABLE IF NOT EXISTS messages (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    frame INTEGER NOT NULL,
-                    priority INTEGER NOT NULL,
-                    topic TEXT NOT NULL,
-                    payload BLOB NOT NULL,
-                    content_type TEXT NOT NULL,
-                    retain INTEGER NOT NULL,
-                    correlation TEXT,
-                    size INTEGER NOT NULL,
-                    stored_at INTEGER NOT NULL,
-                    schema TEXT);
-                CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (priority, frame);
-                CREATE TABLE IF NOT EXISTS pending (
-                    source TEXT NOT NULL,
-                    frame_ref TEXT NOT NULL,
-                    id TEXT NOT NULL,
-                    stored_at INTEGER NOT NULL,
-                    PRIMARY KEY (source, frame_ref)) WITHOUT ROWID;
-                """;
-            schema.ExecuteNonQuery();
-            AddSchemaColumn(db);
-            return db;
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
+        // AUTOINCREMENT: sequence numbers never come back once the table has emptied, so "after sequence N" stays
+        // a correct bookmark for a reader that is still running.
+        schema.CommandText = """
+            CREATE TABLE IF NOT EXISTS messages (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                frame INTEGER NOT NULL,
+                priority INTEGER NOT NULL,
+                topic TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                content_type TEXT NOT NULL,
+                retain INTEGER NOT NULL,
+                correlation TEXT,
+                size INTEGER NOT NULL,
+                stored_at INTEGER NOT NULL,
+                schema TEXT);
+            CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (priority, frame);
+            CREATE TABLE IF NOT EXISTS pending (
+                source TEXT NOT NULL,
+                frame_ref TEXT NOT NULL,
+                id TEXT NOT NULL,
+                stored_at INTEGER NOT NULL,
+                PRIMARY KEY (source, frame_ref)) WITHOUT ROWID;
+            """;
+        schema.ExecuteNonQuery();
+        AddSchemaColumn(db);
     }
 
     private static long SizeOf(OutgoingMessage m) =>

@@ -1,13 +1,10 @@
 using System.Threading.Channels;
+using DefectInspector.Publish.Connection;
 using DefectInspector.Publish.Sparkplug.Proto;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
-using MQTTnet.Exceptions;
-using MQTTnet.Formatter;
 using MQTTnet.Protocol;
-using Polly;
-using Polly.Retry;
 
 namespace DefectInspector.Publish.Sparkplug;
 
@@ -28,31 +25,27 @@ public sealed class SparkplugNode : IAsyncDisposable
 {
     private const int New = 0, Started = 1, Stopped = 2;
 
-    private readonly MqttOptions _options;
     private readonly SparkplugTopics _topics;
     private readonly IReadOnlyList<string> _devices;
     private readonly IReadOnlyDictionary<string, string> _nodeProperties;
     private readonly Func<string, SparkplugDeviceMetrics> _currentMetrics;
     private readonly BdSeqFile _bdSeqFile;
     private readonly ILogger _logger;
-    private readonly IMqttClient _client;
-    private readonly string _host;
+    private readonly TimeProvider _time;
+    private readonly MqttConnection _connection;
     private readonly Lock _gate = new();
     private readonly Queue<PendingData> _pending = new();
     private readonly Channel<bool> _work = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly SemaphoreSlim _reconnectNeeded = new(0);
-    private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstBirth = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private MqttClientOptions? _clientOptions;
-    private Task _reconnectLoop = Task.CompletedTask;
     private Task _sendLoop = Task.CompletedTask;
     private int _state = New;
     private int _disposed;
 
-    // The connection's bdSeq, and whether it is set up (subscribed) and owes births: written by the connect path and
-    // the receive path, read by the send loop.
+    // The connection's bdSeq (and the one its CONNECT is trying), and whether it is set up (subscribed) and owes
+    // births: written by the connect path and the receive path, read by the send loop.
     private long _bdSeq;
+    private long _connectingBdSeq;
     private volatile bool _ready;
     private volatile bool _birthNeeded;
 
@@ -64,8 +57,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     private long _births;
     private long _dropped;
 
-    // For the logs only: the last reason a connect failed, and when the connection was lost.
-    private string? _lastFailure;
+    // For the logs only: when the connection was lost or the devices last born.
     private DateTimeOffset _lostAt;
 
     /// <param name="broker">The broker, TLS and credentials; the node opens its own connection with them.</param>
@@ -78,8 +70,10 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// A camera's metrics now, for its DBIRTH; called from the node's own thread on every birth, so it must be thread-safe.
     /// </param>
     /// <param name="stateDirectory">Where the bdSeq survives restarts (file <c>sparkplug-bdseq</c>).</param>
+    /// <param name="time">The clock of metric times, timeouts and backoff; the system's unless a test brings its own.</param>
     public SparkplugNode(MqttOptions broker, string groupId, string edgeNodeId, string clientId, IReadOnlyList<string> devices,
-        IReadOnlyDictionary<string, string> nodeProperties, Func<string, SparkplugDeviceMetrics> currentMetrics, string stateDirectory, ILogger logger)
+        IReadOnlyDictionary<string, string> nodeProperties, Func<string, SparkplugDeviceMetrics> currentMetrics, string stateDirectory, ILogger logger,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
@@ -88,11 +82,6 @@ public sealed class SparkplugNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(currentMetrics);
         ArgumentException.ThrowIfNullOrWhiteSpace(stateDirectory);
         ArgumentNullException.ThrowIfNull(logger);
-        if (broker.KeepAliveSeconds is < 1 or > ushort.MaxValue || broker.Port is < 1 or > 65535)
-        {
-            throw new ArgumentException($"Mqtt:Port ({broker.Port}) or Mqtt:KeepAliveSeconds ({broker.KeepAliveSeconds}) out of range", nameof(broker));
-        }
-
         foreach (string device in devices)
         {
             SparkplugTopics.ValidId(device, "device id (camera name)");
@@ -103,29 +92,41 @@ public sealed class SparkplugNode : IAsyncDisposable
             throw new ArgumentException("two cameras have the same name: Sparkplug device ids must be unique", nameof(devices));
         }
 
-        _options = broker;
         _topics = new SparkplugTopics(groupId, edgeNodeId);
-        ClientId = clientId.Trim();
         _devices = [.. devices];
         _nodeProperties = new Dictionary<string, string>(nodeProperties, StringComparer.Ordinal);
         _currentMetrics = currentMetrics;
         _bdSeqFile = new BdSeqFile(stateDirectory);
         _logger = logger;
-        _host = MqttIdentity.BrokerHost(broker);
-        Endpoint = _host.Contains(':') ? $"[{_host}]:{broker.Port}" : $"{_host}:{broker.Port}";
+        _time = time ?? TimeProvider.System;
 
-        _client = new MqttClientFactory().CreateMqttClient();
-        _client.DisconnectedAsync += OnDisconnectedAsync;
-        _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
+        // Sparkplug B 3.0 on MQTT 5: clean start and no session, so commands sent while the node was away are not
+        // replayed; the NDEATH Will with QoS 1 and not retained.
+        var session = new MqttSession
+        {
+            Label = "Sparkplug",
+            Will = will => will
+                .WithWillTopic(_topics.NodeDeath)
+                .WithWillRetain(false)
+                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce),
+            WillPayload = NextDeath,
+            SetUpAsync = SetUpSessionAsync,
+            WhileLost = "DDATA is held as history",
+            WillName = "the NDEATH Will",
+        };
+        _connection = new MqttConnection(broker, clientId.Trim(), session, logger, _time);
+        _connection.Connected += OnConnected;
+        _connection.Lost += OnLost;
+        _connection.Client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
     }
 
     /// <summary>host:port of the broker, for messages and health.</summary>
-    public string Endpoint { get; }
+    public string Endpoint => _connection.Endpoint;
 
-    public string ClientId { get; }
+    public string ClientId => _connection.ClientId;
 
     /// <summary>True while connected, subscribed to commands and born (or about to be).</summary>
-    public bool IsConnected => _ready && _client.IsConnected;
+    public bool IsConnected => _ready && _connection.IsConnected;
 
     /// <summary>How many DDATA messages are held while disconnected before the oldest are dropped; 1 or more.</summary>
     public int HistoryCapacity
@@ -140,18 +141,15 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// </summary>
     public Func<string, string, Task>? TriggerReceived { get; set; }
 
-    /// <summary>First delay of the reconnect backoff (exponential with jitter).</summary>
-    internal TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromSeconds(0.5);
-
-    internal TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How many times <see cref="StartAsync"/> tries before it throws.</summary>
-    internal int FirstConnectAttempts { get; init; } = 3;
-
-    internal TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Backoff and timeouts of the connection; tests shorten them.</summary>
+    internal MqttConnectionTiming Timing
+    {
+        get => _connection.Timing;
+        init => _connection.Timing = value;
+    }
 
     /// <summary>
-    /// Connects and publishes the births, then returns. Tries <see cref="FirstConnectAttempts"/> times, then throws
+    /// Connects and publishes the births, then returns. Tries a few times, then throws
     /// <see cref="MqttConnectException"/> naming host:port and the reason, but goes on reconnecting in the background
     /// all the same (a caller that can live without Sparkplug for a while carries on). Every connect, this first one
     /// included, takes the next bdSeq, and is followed by NBIRTH, the DBIRTHs and whatever DDATA waited.
@@ -163,30 +161,13 @@ public sealed class SparkplugNode : IAsyncDisposable
             throw new InvalidOperationException("the Sparkplug node was already started (or stopped): make a new one");
         }
 
-        _clientOptions = BuildClientOptions();
-        _sendLoop = Task.Run(() => RunSendLoopAsync(_stopping.Token), CancellationToken.None);
-        _reconnectLoop = Task.Run(() => RunReconnectLoopAsync(_stopping.Token), CancellationToken.None);
-
-        var firstConnect = Backoff(Math.Max(1, FirstConnectAttempts - 1), jitter: false, (reason, attempt, _) =>
-            _logger.LogDebug("Sparkplug connect to {Endpoint} failed (attempt {Attempt}): {Reason}", Endpoint, attempt + 1, reason));
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _stopping.Token);
-        try
-        {
-            await firstConnect.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException && !linked.IsCancellationRequested)
-        {
-            string reason = MqttPublisher.Describe(e);
-            _lastFailure = reason;
-            _lostAt = DateTimeOffset.UtcNow;
-            _logger.LogWarning("Cannot connect the Sparkplug node to the MQTT broker at {Endpoint}: {Reason}; retrying in the background", Endpoint, reason);
-            _reconnectNeeded.Release();
-            throw new MqttConnectException(Endpoint, reason, e);
-        }
+        var stopping = _connection.Stopping;
+        _sendLoop = Task.Run(() => RunSendLoopAsync(stopping), CancellationToken.None);
+        await _connection.StartAsync(cancellation).ConfigureAwait(false);
 
         // The births follow on the send loop; a connection lost meanwhile births again on reconnect, so don't wait forever.
-        await Task.WhenAny(_firstBirth.Task, Task.Delay(ConnectTimeout, linked.Token)).ConfigureAwait(false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stopping);
+        await Task.WhenAny(_firstBirth.Task, Task.Delay(Timing.ConnectTimeout, _time, linked.Token)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -205,7 +186,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     public void StateChanged(string device, SparkplugDeviceMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         Enqueue(device, SparkplugPayloads.StateMetrics(metrics, now), now);
     }
 
@@ -220,31 +201,18 @@ public sealed class SparkplugNode : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_reconnectLoop, _sendLoop).ConfigureAwait(false);
-        if (!_client.IsConnected)
+        // The send loop ends first, so that nothing follows the NDEATH.
+        await _connection.StopReconnectingAsync().ConfigureAwait(false);
+        await _sendLoop.ConfigureAwait(false);
+        long bdSeq = Interlocked.Read(ref _bdSeq);
+        if (await _connection.CloseAsync(PublishDeathAsync, cancellation).ConfigureAwait(false) == MqttClose.Clean)
         {
-            return;
-        }
-
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            timeout.CancelAfter(ConnectTimeout);
-
-            // QoS 1 here, unlike the other messages: the broker must have it before the normal disconnect drops the Will.
-            long bdSeq = Interlocked.Read(ref _bdSeq);
-            var death = Message(_topics.NodeDeath, SparkplugPayloads.NodeDeath(bdSeq), MqttQualityOfServiceLevel.AtLeastOnce);
-            await _client.PublishAsync(death, timeout.Token).ConfigureAwait(false);
-            var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
-            await _client.DisconnectAsync(disconnect, timeout.Token).ConfigureAwait(false);
             _logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} stopped: NDEATH bdSeq {BdSeq} published", _topics.GroupId, _topics.EdgeNodeId, bdSeq);
         }
-        catch (Exception e) when (IsConnectionProblem(e))
-        {
-            _logger.LogWarning("Could not close the Sparkplug connection to {Endpoint} cleanly (the broker sends the NDEATH Will): {Reason}",
-                Endpoint, MqttPublisher.Describe(e));
-        }
+
+        // QoS 1 here, unlike the other messages: the broker must have it before the normal disconnect drops the Will.
+        Task PublishDeathAsync(CancellationToken timeout) =>
+            _connection.Client.PublishAsync(Message(_topics.NodeDeath, SparkplugPayloads.NodeDeath(bdSeq), MqttQualityOfServiceLevel.AtLeastOnce), timeout);
     }
 
     /// <summary><see cref="StopAsync"/> (bounded by the connect timeout), then releases the client.</summary>
@@ -255,17 +223,15 @@ public sealed class SparkplugNode : IAsyncDisposable
             return;
         }
 
-        using (var timeout = new CancellationTokenSource(ConnectTimeout))
+        using (var timeout = new CancellationTokenSource(Timing.ConnectTimeout, _time))
         {
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
 
         Interlocked.Exchange(ref _state, Stopped);
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_reconnectLoop, _sendLoop).ConfigureAwait(false);
-        _client.Dispose();
-        _stopping.Dispose();
-        _reconnectNeeded.Dispose();
+        await _connection.StopReconnectingAsync().ConfigureAwait(false);
+        await _sendLoop.ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
     private void Enqueue(string device, IEnumerable<Payload.Types.Metric> metrics, DateTimeOffset at)
@@ -292,175 +258,45 @@ public sealed class SparkplugNode : IAsyncDisposable
         _work.Writer.TryWrite(true);
     }
 
-    private MqttClientOptions BuildClientOptions()
+    /// <summary>
+    /// The Will of the next CONNECT, with the next bdSeq: taken (and saved) for every CONNECT, answered or not, since
+    /// the specification counts CONNECT packets, and a number is never reused even when the process dies right after.
+    /// </summary>
+    private byte[] NextDeath()
     {
-        // Sparkplug B 3.0 on MQTT 5: clean start and no session, so commands sent while the node was away are not
-        // replayed; the NDEATH Will with QoS 1 and not retained.
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(_host, _options.Port)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId(ClientId)
-            .WithCleanStart(true)
-            .WithSessionExpiryInterval(0)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(_options.KeepAliveSeconds))
-            .WithTimeout(ConnectTimeout)
-            .WithWillTopic(_topics.NodeDeath)
-            .WithWillRetain(false)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .Identify(_options);
-
-        if (!string.IsNullOrEmpty(_options.Username))
-        {
-            builder.WithCredentials(_options.Username, MqttCredentials.Password(_options) ?? "");
-        }
-
-        if (_options.UseTls)
-        {
-            builder.WithTlsOptions(MqttCredentials.Tls(_options, _host));
-        }
-
-        return builder.Build();
+        long bdSeq = _bdSeqFile.Next();
+        Interlocked.Exchange(ref _connectingBdSeq, bdSeq);
+        return SparkplugPayloads.NodeDeath(bdSeq);
     }
 
-    /// <summary>One connection attempt: the next bdSeq into the Will, CONNECT, the command subscriptions; the send loop births.</summary>
-    private async ValueTask ConnectOnceAsync(CancellationToken cancellation)
+    /// <summary>After every CONNACK: the connection's bdSeq, then the command subscriptions; the send loop births.</summary>
+    private async Task SetUpSessionAsync(CancellationToken cancellation)
     {
-        if (_client.IsConnected)
+        Interlocked.Exchange(ref _bdSeq, Interlocked.Read(ref _connectingBdSeq));
+
+        // Subscribed before NBIRTH (the specification's order): a host that answers a birth with a command is heard.
+        var subscribe = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(f => f.WithTopic(_topics.NodeCommand).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(_topics.DeviceCommands).WithAtLeastOnceQoS())
+            .Build();
+        var subscribed = await _connection.Client.SubscribeAsync(subscribe, cancellation).ConfigureAwait(false);
+        foreach (var item in subscribed.Items.Where(i => i.ResultCode is not (MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS1)))
         {
-            return;
+            _logger.LogError("The MQTT broker refused the Sparkplug command subscription {Filter}: {ResultCode}", item.TopicFilter.Topic, item.ResultCode);
         }
+    }
 
-        var options = _clientOptions!;
-
-        // Taken (and saved) for every CONNECT, answered or not: the specification counts CONNECT packets, and a number
-        // is never reused even when the process dies right after.
-        long bdSeq = _bdSeqFile.Next();
-        options.WillPayload = SparkplugPayloads.NodeDeath(bdSeq);
-
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        attempt.CancelAfter(ConnectTimeout);
-        try
-        {
-            var result = await _client.ConnectAsync(options, attempt.Token).ConfigureAwait(false);
-            if (result.ResultCode != MqttClientConnectResultCode.Success)
-            {
-                throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
-            }
-
-            Interlocked.Exchange(ref _bdSeq, bdSeq);
-
-            // Subscribed before NBIRTH (the specification's order): a host that answers a birth with a command is heard.
-            var subscribe = new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(f => f.WithTopic(_topics.NodeCommand).WithAtLeastOnceQoS())
-                .WithTopicFilter(f => f.WithTopic(_topics.DeviceCommands).WithAtLeastOnceQoS())
-                .Build();
-            var subscribed = await _client.SubscribeAsync(subscribe, attempt.Token).ConfigureAwait(false);
-            foreach (var item in subscribed.Items.Where(i => i.ResultCode is not (MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS1)))
-            {
-                _logger.LogError("The MQTT broker refused the Sparkplug command subscription {Filter}: {ResultCode}", item.TopicFilter.Topic, item.ResultCode);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-        {
-            await _client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.UnspecifiedError, "connect timed out").ConfigureAwait(false);
-            throw new TimeoutException($"the broker did not answer within {ConnectTimeout.TotalSeconds:0} s");
-        }
-        catch (Exception e) when (e is not BrokerRefusedException && !cancellation.IsCancellationRequested && _client.IsConnected)
-        {
-            // The connection failed during set-up: drop it so the next attempt starts over.
-            await _client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.UnspecifiedError, "session set-up failed").ConfigureAwait(false);
-            throw;
-        }
-
+    private void OnConnected(MqttConnected connected)
+    {
         _birthNeeded = true;
         _ready = true;
         _work.Writer.TryWrite(true);
     }
 
-    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
+    private void OnLost(string reason)
     {
         _ready = false;
-        if (!e.ClientWasConnected || _stopping.IsCancellationRequested)
-        {
-            return Task.CompletedTask;
-        }
-
-        string reason = e switch
-        {
-            { Exception: { } exception } => MqttPublisher.Describe(exception),
-            { Reason: MqttClientDisconnectReason.NormalDisconnection } => "the broker closed the connection",
-            _ => $"the broker disconnected: {e.Reason}{(string.IsNullOrEmpty(e.ReasonString) ? "" : $" ({e.ReasonString})")}",
-        };
-        _lostAt = DateTimeOffset.UtcNow;
-        _lastFailure = null;
-        _logger.LogWarning("Sparkplug connection to {Endpoint} lost: {Reason}; reconnecting, DDATA is held as history", Endpoint, reason);
-        _reconnectNeeded.Release();
-        return Task.CompletedTask;
-    }
-
-    private async Task RunReconnectLoopAsync(CancellationToken stopping)
-    {
-        var reconnect = Backoff(int.MaxValue, jitter: true, LogAttemptFailure);
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await _reconnectNeeded.WaitAsync(stopping).ConfigureAwait(false);
-                await reconnect.ExecuteAsync(ConnectOnceAsync, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // Only an unexpected error gets here (connect failures are retried): log it and try again later.
-                _logger.LogError(e, "The Sparkplug reconnect loop failed; trying again in {Delay} s", MaxReconnectDelay.TotalSeconds);
-                try
-                {
-                    await Task.Delay(MaxReconnectDelay, stopping).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                _reconnectNeeded.Release();
-            }
-        }
-    }
-
-    private ResiliencePipeline Backoff(int maxRetryAttempts, bool jitter, Action<string, int, TimeSpan> onRetry) =>
-        new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
-                MaxRetryAttempts = maxRetryAttempts,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = jitter,
-                Delay = ReconnectDelay,
-                MaxDelay = MaxReconnectDelay,
-                OnRetry = args =>
-                {
-                    onRetry(MqttPublisher.Describe(args.Outcome.Exception), args.AttemptNumber, args.RetryDelay);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
-
-    /// <summary>A warning when the reason changes, otherwise debug: an outage logs once, not every attempt.</summary>
-    private void LogAttemptFailure(string reason, int attempt, TimeSpan nextDelay)
-    {
-        if (reason == _lastFailure)
-        {
-            _logger.LogDebug("Sparkplug reconnect to {Endpoint} failed (attempt {Attempt}): {Reason}; next try in {Delay:0.0} s",
-                Endpoint, attempt + 1, reason, nextDelay.TotalSeconds);
-            return;
-        }
-
-        _lastFailure = reason;
-        _logger.LogWarning("Cannot reach the MQTT broker at {Endpoint} for Sparkplug: {Reason}; retrying with backoff (at most every {Max:0} s)",
-            Endpoint, reason, MaxReconnectDelay.TotalSeconds);
+        _lostAt = _time.GetUtcNow();
     }
 
     /// <summary>
@@ -480,10 +316,10 @@ public sealed class SparkplugNode : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (IsConnectionProblem(e))
+            catch (Exception e) when (MqttFailures.IsConnectionProblem(e))
             {
                 // What was not sent stays held; the reconnect births again and sends it as history.
-                _logger.LogDebug("Sparkplug publish to {Endpoint} failed: {Reason}; waiting for the connection", Endpoint, MqttPublisher.Describe(e));
+                _logger.LogDebug("Sparkplug publish to {Endpoint} failed: {Reason}; waiting for the connection", Endpoint, MqttFailures.Describe(e));
             }
             catch (Exception e)
             {
@@ -561,7 +397,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     private async Task PublishBirthsAsync()
     {
         long bdSeq = Interlocked.Read(ref _bdSeq);
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         lock (_gate)
         {
             _births++;
@@ -592,8 +428,8 @@ public sealed class SparkplugNode : IAsyncDisposable
 
     private async Task PublishAsync(string topic, byte[] payload)
     {
-        using var timeout = new CancellationTokenSource(ConnectTimeout);
-        await _client.PublishAsync(Message(topic, payload, MqttQualityOfServiceLevel.AtMostOnce), timeout.Token).ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(Timing.ConnectTimeout, _time);
+        await _connection.Client.PublishAsync(Message(topic, payload, MqttQualityOfServiceLevel.AtMostOnce), timeout.Token).ConfigureAwait(false);
     }
 
     private long NextSeq() => _seq = (_seq + 1) % 256;
@@ -682,9 +518,6 @@ public sealed class SparkplugNode : IAsyncDisposable
 
     private static MqttApplicationMessage Message(string topic, byte[] payload, MqttQualityOfServiceLevel qos) =>
         new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).WithRetainFlag(false).Build();
-
-    private static bool IsConnectionProblem(Exception e) =>
-        e is MqttCommunicationException or OperationCanceledException or ObjectDisposedException or IOException or System.Net.Sockets.SocketException or TimeoutException;
 
     /// <summary>A DDATA waiting to be sent, and how many births had happened when it was made.</summary>
     private sealed record PendingData(string Device, long Births, IReadOnlyList<Payload.Types.Metric> Metrics, DateTimeOffset At);

@@ -84,6 +84,32 @@ public sealed class HmiUnitTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_review_database_is_moved_aside_logged_and_the_store_starts_empty()
+    {
+        using (var store = Open())
+        {
+            store.Add(Part("cam1", minutes: 0));
+        }
+
+        string folder = Path.Combine(dir, "review");
+        byte[] garbage = System.Text.Encoding.ASCII.GetBytes(new string('#', 8192));
+        File.WriteAllBytes(Path.Combine(folder, "review.db"), garbage);
+        var log = new ListLogger();
+
+        using var fresh = ReviewStore.Open(folder, 100, log, clock);
+
+        Assert.Equal(0, fresh.QueueLength);
+        Assert.Empty(fresh.Queue(10));
+        string aside = Path.Combine(folder, "review.db.damaged-20261128T060000Z");
+        Assert.Equal(garbage, File.ReadAllBytes(aside));
+        Assert.True(log.Has(Microsoft.Extensions.Logging.LogLevel.Error, aside), "the error names where the damaged file went");
+        Assert.Empty(Directory.GetFiles(Path.Combine(folder, "parts")));
+        var part = Part("cam2", minutes: 1);
+        fresh.Add(part);
+        Assert.Equal([part.Verdict.Id], fresh.Queue(10).Select(p => p.Verdict.Id));
+    }
+
+    [Fact]
     public void Beyond_the_cap_the_oldest_unreviewed_parts_leave_the_queue_and_cannot_be_decided()
     {
         using var store = Open(maxQueued: 2);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace DefectInspector.Publish.Tests.Support;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>An ILogger that keeps what was logged, for assertions (and prints nothing).</summary>
 public sealed class ListLogger : ILogger
