@@ -41,7 +41,7 @@ internal sealed class HmiEndpoints(
 
         HmiAccess.Add(builder);
         services.AddSingleton(sp => ReviewStore.Open(Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ResolvedPath, ReviewStore.FolderName),
-            sp.GetRequiredService<IOptions<HmiOptions>>().Value.MaxQueuedParts, sp.GetRequiredService<ILogger<ReviewStore>>()));
+            sp.GetRequiredService<IOptions<HmiOptions>>().Value.MaxQueuedParts, sp.GetRequiredService<ILogger<ReviewStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var hmi = sp.GetRequiredService<IOptions<HmiOptions>>().Value;

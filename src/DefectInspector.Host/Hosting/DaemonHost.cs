@@ -102,13 +102,15 @@ public static class DaemonHost
         services.AddSingleton(sp =>
         {
             var station = sp.GetRequiredService<StationIdentity>();
-            var status = new StatusMessage { State = StationStates.Online, Site = station.Site, Line = station.Line, Station = station.Station, At = DateTimeOffset.UtcNow, Version = ProductVersion.Current };
-            return new MqttPublisher(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<Topics>(), status, sp.GetRequiredService<ILogger<MqttPublisher>>());
+            var time = sp.GetRequiredService<TimeProvider>();
+            var status = new StatusMessage { State = StationStates.Online, Site = station.Site, Line = station.Line, Station = station.Station, At = time.GetUtcNow(), Version = ProductVersion.Current };
+            return new MqttPublisher(sp.GetRequiredService<IOptions<MqttOptions>>().Value, sp.GetRequiredService<Topics>(), status, sp.GetRequiredService<ILogger<MqttPublisher>>(), time);
         });
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return SqliteOutbox.Open(storage.OutboxFile, storage.OutboxMaxMegabytes * 1024L * 1024L, sp.GetRequiredService<AlarmBoard>(), sp.GetRequiredService<ILogger<SqliteOutbox>>());
+            return SqliteOutbox.Open(storage.OutboxFile, storage.OutboxMaxMegabytes * 1024L * 1024L, sp.GetRequiredService<AlarmBoard>(), sp.GetRequiredService<ILogger<SqliteOutbox>>(),
+                sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IOutboxBacklog, SqliteOutboxBacklog>();
 

@@ -16,7 +16,7 @@ namespace DefectInspector.Host.Publish;
 /// </summary>
 internal sealed class DeliveryService(
     SqliteOutbox outbox, MqttPublisher publisher, TriggerDesk desk, PipelineLoops loops, IOptions<PipelineOptions> pipeline,
-    IOptions<StorageOptions> storage, ILoggerFactory loggers) : IHostedService, IDisposable
+    IOptions<StorageOptions> storage, TimeProvider time, ILoggerFactory loggers) : IHostedService, IDisposable
 {
     private readonly ILogger logger = loggers.CreateLogger<DeliveryService>();
     private readonly CancellationTokenSource stop = new();
@@ -26,7 +26,7 @@ internal sealed class DeliveryService(
     public Task StartAsync(CancellationToken cancellation)
     {
         triggerLoop = loops.Run("triggers", desk.RunAsync, stop.Token);
-        dispatchLoop = loops.Run("delivery", new OutboxDispatcher(outbox, publisher, loggers.CreateLogger<OutboxDispatcher>()).RunAsync, stop.Token);
+        dispatchLoop = loops.Run("delivery", new OutboxDispatcher(outbox, publisher, loggers.CreateLogger<OutboxDispatcher>(), time).RunAsync, stop.Token);
         return Task.CompletedTask;
     }
 

@@ -17,7 +17,7 @@ namespace DefectInspector.Host.Publish;
 /// </summary>
 internal sealed class SparkplugEdge(
     IOptions<SparkplugOptions> options, IOptions<MqttOptions> mqtt, IOptions<StorageOptions> storage, IOptions<CamerasOptions> cameras,
-    StationIdentity station, CameraStatusBoard status, PipelineStats stats, DecidedVerdicts verdicts, TriggerDesk desk, ILoggerFactory loggers) : IAsyncDisposable
+    StationIdentity station, CameraStatusBoard status, PipelineStats stats, DecidedVerdicts verdicts, TriggerDesk desk, TimeProvider time, ILoggerFactory loggers) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, VerdictMessage> last = new(StringComparer.Ordinal);
     private SparkplugNode? node;
@@ -47,7 +47,7 @@ internal sealed class SparkplugEdge(
         };
         string clientId = MqttIdentity.ClientId(mqtt.Value, station.Site, station.Line, station.Station) + ClientIdSuffix;
         node = new SparkplugNode(mqtt.Value, GroupIdOf(o, station), EdgeNodeIdOf(o, station), clientId, cameras.Value.Cameras.Select(c => c.Name).ToList(),
-            properties, Metrics, storage.Value.ResolvedPath, logger)
+            properties, Metrics, storage.Value.ResolvedPath, logger, time)
         {
             HistoryCapacity = o.HistoryCapacity,
         };
