@@ -104,6 +104,9 @@ public sealed class PipelineTests(DaemonFixture fixture)
         var offline = JsonNode.Parse(said.Text)!;
         Assert.NotNull((string?)offline["version"]); // said on the way out, not the broker's Last Will
         Assert.Equal("offline", (string?)all.Received.OfKind("status").Json().Last()["state"]);
+        // The camera says why it went offline before the connection closes.
+        var camera = all.Received.OfKind("camera-status").Json().Last();
+        Assert.Equal(("offline", "daemon stopped"), ((string?)camera["state"], (string?)camera["reason"]));
         // Every file marked processed had its verdict delivered; every other file is still waiting in the folder.
         var processed = Directory.GetFiles(Path.Combine(folder, "processed")).Select(Path.GetFileName).Order().ToList();
         var published = all.Received.OfKind("verdict").Json().Select(v => (string?)v["frameRef"]).Order().ToList();
