@@ -137,9 +137,9 @@ public sealed class HealthTests(DaemonFixture fixture)
 
 public sealed class HealthUrlTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-health-url-").FullName;
+    private readonly TempFolder temp = new("di-health-url-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Theory]
     [InlineData("https://127.0.0.1:8443")]
@@ -151,7 +151,7 @@ public sealed class HealthUrlTests : IDisposable
     [InlineData("http://127.0.0.1:8080/health")]
     public void Run_refuses_a_bad_Health_Url_with_exit_code_2(string url)
     {
-        var (exit, output) = DaemonProcess.Run(["run", $"--Storage:Path={dir}", $"--Health:Url={url}"]);
+        var (exit, output) = DaemonProcess.Run(["run", $"--Storage:Path={temp.Path}", $"--Health:Url={url}"]);
         Assert.Equal(2, exit);
         Assert.Contains($"error: Health:Url '{url}': expected an http:// URL with an IP address or localhost and a port 1 to 65535", output);
     }
