@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 namespace DefectInspector.Host.Tests;
 
 /// <summary>The operator review station: a real daemon, a real Mosquitto, and Debian's chromium driven by Playwright.</summary>
-[Collection(DaemonCollection.Name)]
-public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
+[LongRunning(50)]
+public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
 {
     private const string OperatorPassword = "line-3-operator";
     private const string EngineerPassword = "line-3-engineer";
