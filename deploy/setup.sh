@@ -8,8 +8,12 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# apt-get update takes tens of seconds: once at most, and not at all on a machine that has everything.
+updated=0
+apt_update() { if [ "$updated" -eq 0 ]; then as_root apt-get update -qq; updated=1; fi; }
+
 # apt-cache answers only from downloaded package lists: a fresh machine (or image) has none yet.
-if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then as_root apt-get update -qq; fi
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then apt_update; fi
 
 # ffmpeg receives and decodes network cameras (rtsp://, http://): OpenCvSharp's bundled FFmpeg has no network protocols.
 # mosquitto is the broker the tests (and a single-station install without the embedded broker) talk to, and
@@ -34,7 +38,7 @@ missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  as_root apt-get update -qq
+  apt_update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   # The tests run Mosquitto themselves; the system service the package enables would hold port 1883,
   # the embedded broker's default.

@@ -10,9 +10,9 @@ namespace DefectInspector.Cli.Tests;
 /// <summary>End to end: export, explain on either engine from a bundle or its graph, and bench's rows for both engines.</summary>
 public sealed class EngineCliTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-engine-cli-").FullName;
+    private readonly TempFolder temp = new("di-engine-cli-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void An_exported_graph_explains_as_the_bundle_does_on_either_engine()
@@ -75,13 +75,13 @@ public sealed class EngineCliTests : IDisposable
     private static float[] Values(JsonElement record) =>
         record.GetProperty("rawMap").GetProperty("values").EnumerateArray().Select(v => v.GetSingle()).ToArray();
 
-    private string MakeImages(int count) => TestParts.Write(dir, "parts", count, ".png");
+    private string MakeImages(int count) => TestParts.Write(temp.Path, "parts", count, ".png");
 
     private string SaveBundle(int views, int stride)
     {
         manual_seed(4);
         using var model = new GapResNet(Architecture.ResNet18, 2, stride);
-        string path = Path.Combine(dir, $"bundle-{views}-{stride}{ModelBundle.Extension}");
+        string path = Path.Combine(temp.Path, $"bundle-{views}-{stride}{ModelBundle.Extension}");
         ModelBundle.Save(path, model, new BundleMetadata
         {
             Name = "engine-test",

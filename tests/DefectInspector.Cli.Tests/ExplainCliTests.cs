@@ -12,16 +12,16 @@ namespace DefectInspector.Cli.Tests;
 /// <summary>End to end: the real executable on images and model files the tests make.</summary>
 public sealed class ExplainCliTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-cli-").FullName;
+    private readonly TempFolder temp = new("di-cli-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void Explains_a_folder_with_state_dict_weights_as_json_lines_overlays_and_maps()
     {
         string images = MakeImages("parts", 3);
         string weights = SaveStateDict(Architecture.ResNet18, 2, seed: 1);
-        string outDir = Path.Combine(dir, "out");
+        string outDir = Path.Combine(temp.Path, "out");
 
         var result = CliProcess.Run("explain", images, "--weights", weights, "--arch", "resnet18", "--classes", "good,defect",
             "--method", "gradcam++", "--out", outDir, "--json", "--save-maps");
@@ -101,7 +101,7 @@ public sealed class ExplainCliTests : IDisposable
     {
         string images = MakeImages("fused", 1);
         string bundle = SaveBundle(seed: 6, new RegionSettings(), new ExplainerDefaults("layercam", "layer2,layer3,layer4"));
-        string outDir = Path.Combine(dir, "fused-out");
+        string outDir = Path.Combine(temp.Path, "fused-out");
 
         var asked = CliProcess.Run("explain", images, "--model", SaveBundle(seed: 6, new RegionSettings()), "--method", "layercam",
             "--layer", "layer2,layer3,layer4", "--out", outDir, "--json");
@@ -134,7 +134,7 @@ public sealed class ExplainCliTests : IDisposable
     {
         string images = MakeImages("guided", 1);
         string bundle = SaveBundle(seed: 7, new RegionSettings());
-        string outDir = Path.Combine(dir, "guided-out");
+        string outDir = Path.Combine(temp.Path, "guided-out");
 
         var result = CliProcess.Run("explain", images, "--model", bundle, "--method", "guided-gradcam", "--out", outDir, "--json", "--save-maps");
 
@@ -160,10 +160,10 @@ public sealed class ExplainCliTests : IDisposable
         string truncated = Path.Combine(images, "truncated.jpg");
         var jpeg = File.ReadAllBytes(Path.Combine(images, "part-0.jpg"));
         File.WriteAllBytes(truncated, jpeg[..(jpeg.Length / 2)]);
-        string unsupported = Path.Combine(dir, "notes.txt");
+        string unsupported = Path.Combine(temp.Path, "notes.txt");
         File.WriteAllText(unsupported, "not an image");
-        string empty = Directory.CreateDirectory(Path.Combine(dir, "empty")).FullName;
-        string missing = Path.Combine(dir, "missing.png");
+        string empty = Directory.CreateDirectory(Path.Combine(temp.Path, "empty")).FullName;
+        string missing = Path.Combine(temp.Path, "missing.png");
         string weights = SaveStateDict(Architecture.ResNet18, 2, seed: 4);
 
         var result = CliProcess.Run("explain", images, unsupported, empty, missing, "--weights", weights, "--classes", "good,defect", "--json");
@@ -211,7 +211,7 @@ public sealed class ExplainCliTests : IDisposable
         string free = Path.Combine(root, "MT_Free", "Imgs");
         var files = Directory.GetFiles(blowholes, "*.jpg").Order().Take(2).Concat(Directory.GetFiles(free, "*.jpg").Order().Take(2)).ToArray();
         string weights = SaveStateDict(Architecture.ResNet18, 2, seed: 7);
-        string outDir = Path.Combine(dir, "tiles");
+        string outDir = Path.Combine(temp.Path, "tiles");
 
         var result = CliProcess.Run(["explain", .. files, "--weights", weights, "--classes", "good,defect", "--method", "cam", "--out", outDir, "--json"]);
 
@@ -227,13 +227,13 @@ public sealed class ExplainCliTests : IDisposable
         }
     }
 
-    private string MakeImages(string name, int count) => TestParts.Write(dir, name, count);
+    private string MakeImages(string name, int count) => TestParts.Write(temp.Path, name, count);
 
     private string SaveStateDict(Architecture architecture, int classes, int seed)
     {
         manual_seed(seed);
         using var model = new GapResNet(architecture, classes);
-        string path = Path.Combine(dir, $"{architecture.Name}-{seed}.safetensors");
+        string path = Path.Combine(temp.Path, $"{architecture.Name}-{seed}.safetensors");
         SafetensorsFile.Write(path, model.state_dict());
         return path;
     }
@@ -242,7 +242,7 @@ public sealed class ExplainCliTests : IDisposable
     {
         manual_seed(seed);
         using var model = new GapResNet(Architecture.ResNet18, 2);
-        string path = Path.Combine(dir, $"bundle-{seed}-{explainer?.Method ?? "cam"}{ModelBundle.Extension}");
+        string path = Path.Combine(temp.Path, $"bundle-{seed}-{explainer?.Method ?? "cam"}{ModelBundle.Extension}");
         ModelBundle.Save(path, model, new BundleMetadata
         {
             Name = "test-bundle",

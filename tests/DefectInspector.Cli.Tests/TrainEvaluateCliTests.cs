@@ -6,15 +6,15 @@ namespace DefectInspector.Cli.Tests;
 /// <summary>End to end: train a bundle on a folder of made-up parts, evaluate it, and read the report.</summary>
 public sealed class TrainEvaluateCliTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-train-cli-").FullName;
+    private readonly TempFolder temp = new("di-train-cli-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void Train_writes_a_calibrated_bundle_that_evaluate_and_explain_use()
     {
         string data = MakeImageFolder("parts", perClass: 16);
-        string bundle = Path.Combine(dir, "parts.dimodel");
+        string bundle = Path.Combine(temp.Path, "parts.dimodel");
 
         var train = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "3", "--batch-size", "8",
             "--lr", "0.002", "--target", "f1", "--seed", "5");
@@ -23,7 +23,7 @@ public sealed class TrainEvaluateCliTests : IDisposable
         Assert.True(File.Exists(bundle));
         Assert.True(File.Exists(Path.Combine(bundle + ".training", "state.json")));
 
-        string reportDir = Path.Combine(dir, "report");
+        string reportDir = Path.Combine(temp.Path, "report");
         var evaluate = CliProcess.Run("evaluate", "--data", data, "--model", bundle, "--report", reportDir, "--faithfulness", "0");
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         Assert.Contains("image AUROC", evaluate.Stdout);
@@ -37,11 +37,11 @@ public sealed class TrainEvaluateCliTests : IDisposable
         Assert.Contains("data:image/jpeg;base64,", html);
 
         // The same parts through a manifest that names the scratches' masks: localisation, overall and per kind.
-        string manifest = Path.Combine(dir, "parts.csv");
+        string manifest = Path.Combine(temp.Path, "parts.csv");
         File.WriteAllLines(manifest, new[] { "image,label,class,mask" }
             .Concat(Enumerable.Range(0, 16).Select(i => $"parts/good/good-{i:00}.png,good,,"))
             .Concat(Enumerable.Range(0, 16).Select(i => $"parts/scratch/scratch-{i:00}.png,defect,scratch,parts-masks/scratch-{i:00}.png")));
-        string maskedReport = Path.Combine(dir, "masked-report");
+        string maskedReport = Path.Combine(temp.Path, "masked-report");
         var masked = CliProcess.Run("evaluate", "--data", manifest, "--model", bundle, "--report", maskedReport, "--faithfulness", "4");
         Assert.True(masked.ExitCode == 0, masked.ToString());
         Assert.Contains("localisation: pixel AUROC", masked.Stdout);
@@ -122,7 +122,7 @@ public sealed class TrainEvaluateCliTests : IDisposable
         var logits = new List<string>();
         foreach (string name in new[] { "first", "second" })
         {
-            string bundle = Path.Combine(dir, name + ".dimodel");
+            string bundle = Path.Combine(temp.Path, name + ".dimodel");
             var train = CliProcess.Run("train", "--data", data, "--out", bundle, "--input-size", "64", "--epochs", "2", "--batch-size", "8", "--seed", "11", "--target", "f1");
             Assert.True(train.ExitCode == 0, train.ToString());
             var explain = CliProcess.Run("explain", Path.Combine(data, "scratch"), "--model", bundle, "--json");
@@ -135,16 +135,16 @@ public sealed class TrainEvaluateCliTests : IDisposable
     [Fact]
     public void Data_problems_stop_training_with_the_file_named()
     {
-        string manifest = Path.Combine(dir, "manifest.csv");
+        string manifest = Path.Combine(temp.Path, "manifest.csv");
         File.WriteAllText(manifest, "image,kind\nparts/a.png,good\n");
-        var result = CliProcess.Run("train", "--data", manifest, "--out", Path.Combine(dir, "x.dimodel"));
+        var result = CliProcess.Run("train", "--data", manifest, "--out", Path.Combine(temp.Path, "x.dimodel"));
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains(manifest, result.Stderr);
         Assert.Contains("label", result.Stderr);
 
-        string empty = Directory.CreateDirectory(Path.Combine(dir, "empty")).FullName;
+        string empty = Directory.CreateDirectory(Path.Combine(temp.Path, "empty")).FullName;
         Directory.CreateDirectory(Path.Combine(empty, "good"));
-        var noImages = CliProcess.Run("train", "--data", empty, "--out", Path.Combine(dir, "y.dimodel"));
+        var noImages = CliProcess.Run("train", "--data", empty, "--out", Path.Combine(temp.Path, "y.dimodel"));
         Assert.True(noImages.ExitCode == 2, noImages.ToString());
         Assert.Contains(empty, noImages.Stderr);
     }
@@ -153,26 +153,26 @@ public sealed class TrainEvaluateCliTests : IDisposable
     public void Train_refuses_unusable_options_by_name()
     {
         string data = MakeImageFolder("few", perClass: 3);
-        var result = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--target", "escape=2");
+        var result = CliProcess.Run("train", "--data", data, "--out", Path.Combine(temp.Path, "z.dimodel"), "--target", "escape=2");
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains("escape", result.Stderr);
-        var views = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--views", "3");
+        var views = CliProcess.Run("train", "--data", data, "--out", Path.Combine(temp.Path, "z.dimodel"), "--views", "3");
         Assert.True(views.ExitCode == 2, views.ToString());
         Assert.Contains("--views 3", views.Stderr);
-        var score = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--map-score", "gradient");
+        var score = CliProcess.Run("train", "--data", data, "--out", Path.Combine(temp.Path, "z.dimodel"), "--map-score", "gradient");
         Assert.True(score.ExitCode == 2, score.ToString());
         Assert.Contains("--map-score 'gradient'", score.Stderr);
-        var maskWeight = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--mask-weight", "-0.5");
+        var maskWeight = CliProcess.Run("train", "--data", data, "--out", Path.Combine(temp.Path, "z.dimodel"), "--mask-weight", "-0.5");
         Assert.True(maskWeight.ExitCode == 2, maskWeight.ToString());
         Assert.Contains("--mask-weight -0.5", maskWeight.Stderr);
-        var relative = CliProcess.Run("train", "--data", data, "--out", Path.Combine(dir, "z.dimodel"), "--region-relative", "1.5");
+        var relative = CliProcess.Run("train", "--data", data, "--out", Path.Combine(temp.Path, "z.dimodel"), "--region-relative", "1.5");
         Assert.True(relative.ExitCode == 2, relative.ToString());
         Assert.Contains("--region-relative 1.5: expected a fraction of the peak in (0, 1]", relative.Stderr);
     }
 
     private string MakeImageFolder(string name, int perClass)
     {
-        string root = Path.Combine(dir, name);
+        string root = Path.Combine(temp.Path, name);
         var random = new Random(3);
         foreach (string kind in new[] { "good", "scratch" })
         {

@@ -17,8 +17,8 @@ namespace DefectInspector.Host.Tests;
 /// clear error that names the input, the documented exit code, HTTP status or trigger answer, no unhandled exception,
 /// and bounded memory. Cases are batched into few processes: one `explain` and one daemon for all the images.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class BadInputCorpusTests(DaemonFixture fixture)
+[LongRunning(75)]
+public sealed class BadInputCorpusTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private const int Seed = 16;
 

@@ -4,9 +4,9 @@ namespace DefectInspector.Host.Tests;
 
 public sealed class ConfigurationTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-config-").FullName;
+    private readonly TempFolder temp = new("di-config-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Theory]
     [InlineData("--Mqtt:Port=70000", "Mqtt:Port '70000': expected 1 to 65535")]
@@ -41,7 +41,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("stray", "argument 'stray': expected --Section:Key=value")]
     public void Run_refuses_a_bad_value_naming_the_key_the_value_and_what_is_allowed(string argument, string expected)
     {
-        var (exit, output) = DaemonProcess.Run(["run", $"--Storage:Path={dir}", argument]);
+        var (exit, output) = DaemonProcess.Run(["run", $"--Storage:Path={temp.Path}", argument]);
         Assert.Equal(2, exit);
         Assert.Contains(expected, output);
     }
@@ -49,7 +49,7 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void Every_bad_key_is_reported_at_once()
     {
-        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Mqtt:Port=0", "--Pipeline:QueueCapacity=0", "--Cameras:1:Name=virtual", "--Cameras:1:Source=virtual",
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={temp.Path}", "--Mqtt:Port=0", "--Pipeline:QueueCapacity=0", "--Cameras:1:Name=virtual", "--Cameras:1:Source=virtual",
             "--Storage:SnapshotArchiveDays=-1", "--Pipeline:DeliveryDrainSeconds=601"]);
         Assert.Equal(2, exit);
         Assert.Contains("Mqtt:Port '0'", output);
@@ -62,13 +62,13 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void Config_validate_accepts_the_shipped_defaults_and_a_file_of_its_own()
     {
-        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}"]);
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={temp.Path}"]);
         Assert.True(exit == 0, output);
         Assert.Contains("configuration is valid: 1 camera(s) (virtual=virtual)", output);
         Assert.Contains("embedded on 127.0.0.1:1883", output);
         Assert.Contains("HMI http://127.0.0.1:8090/hmi/ (no login: loopback only)", output);
 
-        string file = Path.Combine(dir, "station.json");
+        string file = Path.Combine(temp.Path, "station.json");
         File.WriteAllText(file, """
             {
               // a config file of a station: comments allowed
@@ -77,7 +77,7 @@ public sealed class ConfigurationTests : IDisposable
               "Mqtt": { "Host": "broker.plant", "Port": 8883 }
             }
             """);
-        (exit, output) = DaemonProcess.Run(["config", "validate", file, $"--Storage:Path={dir}", "--Mqtt:Port=1884"]);
+        (exit, output) = DaemonProcess.Run(["config", "validate", file, $"--Storage:Path={temp.Path}", "--Mqtt:Port=1884"]);
         Assert.True(exit == 0, output);
         Assert.Contains("2 camera(s) (top=rtsp://cam/stream, side=folder:/srv/parts), broker broker.plant:1884", output);
     }
@@ -85,12 +85,12 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void A_cameras_password_is_masked_in_what_config_validate_says_and_in_a_refusal()
     {
-        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Cameras:0:Name=top", "--Cameras:0:Source=rtsp://admin:s3cret@cam.local/live"]);
+        var (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={temp.Path}", "--Cameras:0:Name=top", "--Cameras:0:Source=rtsp://admin:s3cret@cam.local/live"]);
         Assert.True(exit == 0, output);
         Assert.Contains("top=rtsp://***@cam.local/live", output);
         Assert.DoesNotContain("s3cret", output);
 
-        (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={dir}", "--Cameras:0:Name=top", "--Cameras:0:Source=rtmp://admin:s3cret@cam.local/live"]);
+        (exit, output) = DaemonProcess.Run(["config", "validate", $"--Storage:Path={temp.Path}", "--Cameras:0:Name=top", "--Cameras:0:Source=rtmp://admin:s3cret@cam.local/live"]);
         Assert.Equal(2, exit);
         Assert.Contains("Cameras:0:Source 'rtmp://***@cam.local/live': expected", output);
         Assert.DoesNotContain("s3cret", output);
@@ -99,11 +99,11 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public async Task Environment_variables_override_the_file_and_a_missing_config_file_is_named()
     {
-        using var process = DaemonProcess.Start(["config", "validate", $"--Storage:Path={dir}"], new Dictionary<string, string> { ["DEFECTINSPECTOR_Mqtt__Port"] = "99999" });
+        using var process = DaemonProcess.Start(["config", "validate", $"--Storage:Path={temp.Path}"], new Dictionary<string, string> { ["DEFECTINSPECTOR_Mqtt__Port"] = "99999" });
         Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromMinutes(1)));
         Assert.Contains("Mqtt:Port '99999'", process.Output);
 
-        var (exit, output) = DaemonProcess.Run(["run", "--config", Path.Combine(dir, "missing.json")]);
+        var (exit, output) = DaemonProcess.Run(["run", "--config", Path.Combine(temp.Path, "missing.json")]);
         Assert.Equal(2, exit);
         Assert.Contains("missing.json': file not found", output);
     }

@@ -13,8 +13,7 @@ namespace DefectInspector.Host.Tests;
 /// scratch, spot or crack of an NG part rather than the frame. Measured on parts drawn with a seed neither its
 /// training nor the choice of its region setting saw.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class DemoRegionsTests(DaemonFixture fixture, ITestOutputHelper output)
+public sealed class DemoRegionsTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
 {
     private const int Seed = 20261205;
     private const int PerKind = 10;

@@ -4,8 +4,7 @@ using DefectInspector.Host.Tests.Infrastructure;
 namespace DefectInspector.Host.Tests;
 
 /// <summary>The state directory on a small tmpfs that the test fills up, as a line PC's disk fills with logs.</summary>
-[Collection(DaemonCollection.Name)]
-public sealed class DiskFullTests(DaemonFixture fixture)
+public sealed class DiskFullTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     [Fact]
     public async Task A_full_disk_raises_an_alarm_without_a_crash_and_delivery_resumes_when_space_returns()

@@ -9,8 +9,8 @@ namespace DefectInspector.Host.Tests;
 /// camera's order, and deliver duplicates only under the id the consumer already has. Each test runs a Mosquitto of
 /// its own with persistence, so the subscriber's session (and what the broker queued for it) survives a restart.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class DurableDeliveryTests(DaemonFixture fixture)
+[LongRunning(70)]
+public sealed class DurableDeliveryTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 

@@ -8,8 +8,7 @@ namespace DefectInspector.Host.Tests;
 /// The daemon on its embedded broker, against clients on the line network (mosquitto_pub and an MQTTnet client):
 /// they may trigger and watch, but cannot fake a result, a status or the daemon's own connection.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class EmbeddedBrokerAccessTests(DaemonFixture fixture)
+public sealed class EmbeddedBrokerAccessTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 

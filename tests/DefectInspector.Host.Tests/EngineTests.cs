@@ -8,8 +8,8 @@ namespace DefectInspector.Host.Tests;
 /// The daemon on either inference engine, end to end through a real Mosquitto: the same parts get the same verdicts,
 /// regions and snapshots, and an exported graph is served without libtorch in the process.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class EngineTests(DaemonFixture fixture)
+[LongRunning(40)]
+public sealed class EngineTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private const int Parts = 8;

@@ -2,8 +2,7 @@ using DefectInspector.Host.Tests.Infrastructure;
 
 namespace DefectInspector.Host.Tests;
 
-[Collection(DaemonCollection.Name)]
-public sealed class FirstStartTests(DaemonFixture fixture)
+public sealed class FirstStartTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     [Fact]
     public void Run_with_no_configuration_trains_the_demo_model_and_publishes_verdicts_of_the_virtual_line_on_the_embedded_broker()

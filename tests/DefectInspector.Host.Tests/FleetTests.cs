@@ -2,8 +2,7 @@ using DefectInspector.Host.Tests.Infrastructure;
 
 namespace DefectInspector.Host.Tests;
 
-[Collection(DaemonCollection.Name)]
-public sealed class FleetTests(DaemonFixture fixture)
+public sealed class FleetTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     [Fact]
     public async Task Two_stations_on_one_broker_keep_their_streams_separate_and_complete_and_MES_shares_the_events()
@@ -19,7 +18,7 @@ public sealed class FleetTests(DaemonFixture fixture)
         await using var mesB = await TestSubscriber.ConnectAsync(fixture.Broker.Port, [$"$share/mes/{prefix}/+/+/+/event/+"]);
 
         var daemons = stations.Select(s => DaemonProcess.Start(fixture.RunArgs(Path.Combine(work, s, "state"),
-            $"--Mqtt:TopicPrefix={prefix}", $"--Station:Station={s}", "--Cameras:0:Name=cam", $"--Cameras:0:Source=folder:{drops[s]}"))).ToList();
+            $"--Mqtt:TopicPrefix={prefix}", $"--Station:Station={s}", "--Mqtt:ClientId=", "--Cameras:0:Name=cam", $"--Cameras:0:Source=folder:{drops[s]}"))).ToList();
         try
         {
             var names = stations.ToDictionary(s => s, s => PartImages.Write(drops[s], 8, prefix: s, seed: s.Length + s[^1]));

@@ -10,8 +10,7 @@ using DefectInspector.Host.Tests.Infrastructure;
 namespace DefectInspector.Host.Tests;
 
 /// <summary>The HMI against requests a browser on another site, a DNS-rebinding page, a reverse proxy or a flooder would send.</summary>
-[Collection(DaemonCollection.Name)]
-public sealed class HmiHardeningTests(DaemonFixture fixture)
+public sealed class HmiHardeningTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private const string OperatorPassword = "line-3-operator";
     private const string EngineerPassword = "line-3-engineer";

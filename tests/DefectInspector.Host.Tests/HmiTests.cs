@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 namespace DefectInspector.Host.Tests;
 
 /// <summary>The operator review station: a real daemon, a real Mosquitto, and Debian's chromium driven by Playwright.</summary>
-[Collection(DaemonCollection.Name)]
-public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
+[LongRunning(50)]
+public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
 {
     private const string OperatorPassword = "line-3-operator";
     private const string EngineerPassword = "line-3-engineer";
@@ -92,8 +92,9 @@ public sealed class HmiTests(DaemonFixture fixture, ITestOutputHelper output)
         Assert.Equal("false-reject", await row.GetAttributeAsync("data-code"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Chromium.Artefact($"hmi-history-{language}.png") });
 
+        // With the page still open: its event stream once held every stop until the 45 s shutdown timeout.
         daemon.Terminate();
-        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

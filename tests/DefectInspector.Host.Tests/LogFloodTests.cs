@@ -3,8 +3,7 @@ using DefectInspector.Host.Tests.Infrastructure;
 namespace DefectInspector.Host.Tests;
 
 /// <summary>Native libraries' per-call chatter that would flood a station's journal.</summary>
-[Collection(DaemonCollection.Name)]
-public sealed class LogFloodTests(DaemonFixture fixture)
+public sealed class LogFloodTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     [Fact]
     public void Libtorch_convolutions_print_no_NNPACK_warning()

@@ -4,8 +4,7 @@ using OpenCvSharp;
 
 namespace DefectInspector.Host.Tests;
 
-[Collection(DaemonCollection.Name)]
-public sealed class PipelineTests(DaemonFixture fixture)
+public sealed class PipelineTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 

@@ -4,8 +4,7 @@ using OpenCvSharp;
 
 namespace DefectInspector.Host.Tests;
 
-[Collection(DaemonCollection.Name)]
-public sealed class ResilienceTests(DaemonFixture fixture)
+public sealed class ResilienceTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     [Fact]
     public async Task An_RTSP_camera_that_goes_away_and_comes_back_is_reported_offline_then_online_and_inspected_again()

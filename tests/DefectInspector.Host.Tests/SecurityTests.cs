@@ -7,8 +7,7 @@ namespace DefectInspector.Host.Tests;
 /// The daemon against a Mosquitto as a plant would run it: TLS with a private CA (certificates made by openssl),
 /// a password file and an ACL that confines each station to its own topics.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class SecurityTests(DaemonFixture fixture) : IDisposable
+public sealed class SecurityTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>, IDisposable
 {
     private const string Password = "s3cret-line-7";
     private readonly OpensslPki pki = new();

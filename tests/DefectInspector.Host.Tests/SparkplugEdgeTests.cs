@@ -9,8 +9,7 @@ namespace DefectInspector.Host.Tests;
 /// an independent implementation (Eclipse Tahu's sparkplug-payload for Node.js): what SCADA sees must be the verdicts
 /// MES sees, and a station killed outright must be declared dead with the births' bdSeq.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class SparkplugEdgeTests(DaemonFixture fixture, SparkplugDecoderPackage package, ITestOutputHelper output) : IClassFixture<SparkplugDecoderPackage>
+public sealed class SparkplugEdgeTests(DaemonFixture fixture, SparkplugDecoderPackage package, ITestOutputHelper output) : IClassFixture<DaemonFixture>, IClassFixture<SparkplugDecoderPackage>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 

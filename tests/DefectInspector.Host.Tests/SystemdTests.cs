@@ -3,8 +3,7 @@ using OpenCvSharp;
 
 namespace DefectInspector.Host.Tests;
 
-[Collection(DaemonCollection.Name)]
-public sealed class SystemdTests(DaemonFixture fixture)
+public sealed class SystemdTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     [Fact]
     public async Task Notify_socket_sees_READY_then_watchdog_pings_which_stop_while_a_camera_hangs()

@@ -8,8 +8,7 @@ namespace DefectInspector.Host.Tests;
 /// The MES/SCADA trigger contract against a real daemon and Mosquitto: one answer per trigger on its response topic,
 /// exactly one verdict per accepted trigger, and never a part id on a frame its trigger did not ask for.
 /// </summary>
-[Collection(DaemonCollection.Name)]
-public sealed class TriggerContractTests(DaemonFixture fixture)
+public sealed class TriggerContractTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 

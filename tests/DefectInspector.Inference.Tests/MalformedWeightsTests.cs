@@ -11,9 +11,9 @@ namespace DefectInspector.Inference.Tests;
 public sealed class MalformedWeightsTests : IDisposable
 {
     private const string Valid = "\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}";
-    private readonly string dir = Directory.CreateTempSubdirectory("di-malformed-").FullName;
+    private readonly TempFolder temp = new("di-malformed-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     public static TheoryData<string, string, string> Headers() => new()
     {
@@ -56,7 +56,7 @@ public sealed class MalformedWeightsTests : IDisposable
     [InlineData(1000UL)]
     public void A_header_length_that_does_not_fit_the_file_is_refused(ulong length)
     {
-        string path = Path.Combine(dir, $"length-{length}.safetensors");
+        string path = Path.Combine(temp.Path, $"length-{length}.safetensors");
         var bytes = new byte[8 + 64];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, length);
         File.WriteAllBytes(path, bytes);
@@ -90,7 +90,7 @@ public sealed class MalformedWeightsTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var model = TestModels.Random(Architecture.ResNet18, 2, seed: 5);
-        string path = Path.Combine(dir, "classes" + ModelBundle.Extension);
+        string path = Path.Combine(temp.Path, "classes" + ModelBundle.Extension);
         string json = $$$"""{"schema":1,"name":"x","architecture":"resnet18","classes":["good",{{{System.Text.Json.JsonSerializer.Serialize(badClass)}}}],"goodClass":"good","preprocessing":{"width":64,"height":64,"channelOrder":"Rgb","mean":[0,0,0],"std":[1,1,1]}}""";
         SafetensorsFile.Write(path, model.state_dict(), new Dictionary<string, string> { [ModelBundle.FormatKey] = ModelBundle.FormatValue, [ModelBundle.MetadataKey] = json });
 
@@ -102,7 +102,7 @@ public sealed class MalformedWeightsTests : IDisposable
 
     private string Write(string name, byte[] header, byte[] data)
     {
-        string path = Path.Combine(dir, name + ".safetensors");
+        string path = Path.Combine(temp.Path, name + ".safetensors");
         using var file = File.Create(path);
         var length = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);

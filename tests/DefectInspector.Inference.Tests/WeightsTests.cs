@@ -13,16 +13,16 @@ namespace DefectInspector.Inference.Tests;
 
 public sealed class WeightsTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-weights-").FullName;
+    private readonly TempFolder temp = new("di-weights-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void A_hand_written_safetensors_state_dict_loads_and_reproduces_the_model()
     {
         using var scope = NewDisposeScope();
         using var source = TestModels.Random(Architecture.ResNet18, 2, seed: 21);
-        string path = Path.Combine(dir, "model.safetensors");
+        string path = Path.Combine(temp.Path, "model.safetensors");
         WriteSafetensorsByHand(path, source.state_dict());
 
         using var served = InspectionModel.FromStateDict(path, Architecture.ResNet18, ["good", "defect"], CPU);
@@ -37,7 +37,7 @@ public sealed class WeightsTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var source = TestModels.Random(Architecture.ResNet34, 3, seed: 22);
-        string path = Path.Combine(dir, "model.pt");
+        string path = Path.Combine(temp.Path, "model.pt");
         var prefixed = source.state_dict().ToDictionary(kv => "module." + kv.Key, kv => kv.Value);
         using (var file = File.Create(path))
             PyTorchPickler.PickleStateDict(file, prefixed);
@@ -58,7 +58,7 @@ public sealed class WeightsTests : IDisposable
         tensors.Remove("layer2.0.downsample.0.weight");
         tensors["fc.weight"] = zeros(5, 512);
         tensors["extra.thing"] = zeros(3);
-        string path = Path.Combine(dir, "broken.safetensors");
+        string path = Path.Combine(temp.Path, "broken.safetensors");
         SafetensorsFile.Write(path, tensors);
 
         var error = Assert.Throws<WeightsMismatchException>(() => InspectionModel.FromStateDict(path, Architecture.ResNet18, ["good", "defect"], CPU));
@@ -72,19 +72,19 @@ public sealed class WeightsTests : IDisposable
     [Fact]
     public void Unreadable_weights_name_the_file()
     {
-        string garbage = Path.Combine(dir, "garbage.safetensors");
+        string garbage = Path.Combine(temp.Path, "garbage.safetensors");
         File.WriteAllBytes(garbage, Encoding.ASCII.GetBytes("definitely not a tensor file"));
         Assert.Contains(garbage, Assert.Throws<InvalidDataException>(() => StateDict.Read(garbage)).Message);
 
-        string pickle = Path.Combine(dir, "garbage.pt");
+        string pickle = Path.Combine(temp.Path, "garbage.pt");
         File.WriteAllBytes(pickle, [1, 2, 3, 4, 5]);
         Assert.Contains(pickle, Assert.Throws<InvalidDataException>(() => StateDict.Read(pickle)).Message);
 
-        string onnx = Path.Combine(dir, "model.onnx");
+        string onnx = Path.Combine(temp.Path, "model.onnx");
         File.WriteAllBytes(onnx, [1]);
         Assert.Contains(".onnx", Assert.Throws<InvalidDataException>(() => StateDict.Read(onnx)).Message);
 
-        string missing = Path.Combine(dir, "nope.pt");
+        string missing = Path.Combine(temp.Path, "nope.pt");
         Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => StateDict.Read(missing)).Message);
     }
 
@@ -107,7 +107,7 @@ public sealed class WeightsTests : IDisposable
             Views = 2,
             Provenance = new Provenance { Seed = 42, DatasetFingerprint = "abc", ValidationMetrics = new Dictionary<string, double> { ["auroc"] = 0.99 } },
         };
-        string path = Path.Combine(dir, "tiles" + ModelBundle.Extension);
+        string path = Path.Combine(temp.Path, "tiles" + ModelBundle.Extension);
         ModelBundle.Save(path, source, metadata);
 
         using var served = InspectionModel.FromBundle(path, CPU);
@@ -134,11 +134,11 @@ public sealed class WeightsTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var source = TestModels.Random(Architecture.ResNet18, 2, seed: 25);
-        string plain = Path.Combine(dir, "plain.safetensors");
+        string plain = Path.Combine(temp.Path, "plain.safetensors");
         SafetensorsFile.Write(plain, source.state_dict());
         Assert.Contains("not a DefectInspector model bundle", Assert.Throws<InvalidDataException>(() => InspectionModel.FromBundle(plain, CPU)).Message);
 
-        string bad = Path.Combine(dir, "bad.dimodel");
+        string bad = Path.Combine(temp.Path, "bad.dimodel");
         SafetensorsFile.Write(bad, source.state_dict(), new Dictionary<string, string>
         {
             [ModelBundle.FormatKey] = ModelBundle.FormatValue,
@@ -150,7 +150,7 @@ public sealed class WeightsTests : IDisposable
 
         // A bundle from before views and map scores serves one view of the logit; an impossible view count is named.
         const string Older = """{"schema":1,"name":"x","architecture":"resnet18","classes":["good","defect"],"goodClass":"good","preprocessing":{"width":224,"height":224,"channelOrder":"Rgb","mean":[0,0,0],"std":[1,1,1]},"explainer":{"method":"cam","layer":"layer4"}}""";
-        string older = Path.Combine(dir, "older.dimodel");
+        string older = Path.Combine(temp.Path, "older.dimodel");
         SafetensorsFile.Write(older, source.state_dict(), new Dictionary<string, string> { [ModelBundle.FormatKey] = ModelBundle.FormatValue, [ModelBundle.MetadataKey] = Older });
         using (var served = InspectionModel.FromBundle(older, CPU))
             Assert.Equal(new ExplainRequest("layer4", null, 0, MapScore.Logit, 1), ExplainRequest.For(served.Metadata));

@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,7 @@ namespace DefectInspector.Host.Hmi;
 /// </summary>
 internal sealed class HmiEndpoints(
     IOptions<HmiOptions> options, ReviewStore reviews, LiveFeed feed, CameraStatusBoard cameras, MqttPublisher broker, StationIdentity station,
-    PipelineHealth pipeline, LoginBackoff backoff, RequestGuard guard, ILogger<HmiEndpoints> logger) : IWebEndpoints
+    PipelineHealth pipeline, LoginBackoff backoff, RequestGuard guard, IHostApplicationLifetime lifetime, ILogger<HmiEndpoints> logger) : IWebEndpoints
 {
     private const int AuditLines = 500;
 
@@ -138,7 +139,11 @@ internal sealed class HmiEndpoints(
             .Select(c => new CameraView(c.Camera, c.State, c.Reason, feed.Latest.GetValueOrDefault(c.Camera))).ToList();
         var hello = new HelloEvent(station.Station, HmiAccess.View(context.User, options.Value.LoginRequired), views, broker.IsConnected, reviews.QueueLength);
         var first = new SseItem<string>(JsonSerializer.Serialize(hello, HmiJson.Default.HelloEvent), "hello");
-        return TypedResults.ServerSentEvents(feed.Subscribe(first, context.RequestAborted));
+        // Also ended when the daemon stops: the web server waits for open requests up to the shutdown timeout (drain +
+        // delivery + 15 s), so the station screen's stream alone held every stop that long.
+        var ends = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        context.Response.RegisterForDispose(ends);
+        return TypedResults.ServerSentEvents(feed.Subscribe(first, ends.Token));
     }
 
     private IResult Live(string camera) =>

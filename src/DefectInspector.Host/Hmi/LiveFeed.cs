@@ -51,7 +51,7 @@ internal sealed class LiveFeed(double liveFps) : ILiveView
         foreach (var page in pages.Keys) page.Writer.TryWrite(item);
     }
 
-    /// <summary>One page's events, starting with <paramref name="hello"/>, until it goes away; a heartbeat keeps idle connections open.</summary>
+    /// <summary>One page's events, starting with <paramref name="hello"/>, until <paramref name="cancellation"/>; a heartbeat keeps idle connections open.</summary>
     public async IAsyncEnumerable<SseItem<string>> Subscribe(SseItem<string> hello, [EnumeratorCancellation] CancellationToken cancellation)
     {
         var page = Channel.CreateBounded<SseItem<string>>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
@@ -71,6 +71,11 @@ internal sealed class LiveFeed(double liveFps) : ILiveView
                 catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
                 {
                     ready = false;
+                }
+                catch (OperationCanceledException)
+                {
+                    // The page went or the daemon stops: the stream ends, which is no error to log.
+                    yield break;
                 }
                 if (!ready)
                 {

@@ -93,6 +93,3 @@ internal sealed class MessageComposer(
 
 /// <summary>A frame's verdict and every message it publishes, in order.</summary>
 internal sealed record ComposedFrame(VerdictMessage Verdict, IReadOnlyList<OutgoingMessage> Messages);
-
-/// <summary>Site, line and station as they appear in topics and messages.</summary>
-internal sealed record StationIdentity(string Site, string Line, string Station);

@@ -99,14 +99,3 @@ public static class Verdicts
     /// <summary>A triggered part that could not be inspected; the result code says why.</summary>
     public const string Error = "error";
 }
-
-public sealed record BoxMessage(int X, int Y, int Width, int Height);
-
-/// <summary>A region in image pixels; heat in the explainer's raw score units.</summary>
-public sealed record RegionMessage(BoxMessage Box, double Score, int Area, double PeakHeat, double MeanHeat, double MassShare);
-
-/// <summary>Which model decided: the bundle's name and version and the SHA-256 of its file.</summary>
-public sealed record ModelReference(string Name, string Version, string Sha256);
-
-/// <summary>The JPEG overlay of a verdict: its topic, and the verdict id it carries as correlation data.</summary>
-public sealed record SnapshotReference(string Topic, string ContentType, int Bytes);

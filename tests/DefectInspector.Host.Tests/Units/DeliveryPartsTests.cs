@@ -7,9 +7,9 @@ namespace DefectInspector.Host.Tests.Units;
 
 public sealed class DeliveryPartsTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-delivery-").FullName;
+    private readonly TempFolder temp = new("di-delivery-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void An_alarm_changes_the_status_once_when_raised_and_once_when_cleared()
@@ -33,7 +33,7 @@ public sealed class DeliveryPartsTests : IDisposable
     [Fact]
     public void The_snapshot_archive_keeps_days_within_retention_and_then_the_newest_files_within_its_cap()
     {
-        var archive = new SnapshotArchive(Path.Combine(dir, "snapshots"), TimeSpan.FromDays(7), maxBytes: 2500, TimeProvider.System, NullLogger.Instance);
+        var archive = new SnapshotArchive(Path.Combine(temp.Path, "snapshots"), TimeSpan.FromDays(7), maxBytes: 2500, TimeProvider.System, NullLogger.Instance);
         var now = DateTimeOffset.UtcNow;
         archive.Save("top", "old", now.AddDays(-10), new byte[100]);
         for (int i = 0; i < 4; i++)

@@ -12,10 +12,10 @@ namespace DefectInspector.Host.Tests.Units;
 public sealed class HmiUnitTests : IDisposable
 {
     private static readonly ModelReference Model = new("demo", "1", new string('a', 64));
-    private readonly string dir = Directory.CreateTempSubdirectory("di-hmi-").FullName;
+    private readonly TempFolder temp = new("di-hmi-");
     private readonly MutableTime clock = new(new DateTimeOffset(2026, 11, 28, 6, 0, 0, TimeSpan.Zero));
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void The_queue_is_newest_first_and_a_part_stored_twice_is_kept_once()
@@ -76,7 +76,7 @@ public sealed class HmiUnitTests : IDisposable
             var waiting = Assert.Single(reopened.Unexported());
             Assert.Equal(id, waiting.Verdict.Id);
             Assert.True(File.Exists(waiting.ImageFile), "reopening removed the image of a decision not yet exported");
-            var (image, overlay) = new FeedbackFolder(Path.Combine(dir, "feedback")).Store(waiting, waiting.Review!.Label);
+            var (image, overlay) = new FeedbackFolder(Path.Combine(temp.Path, "feedback")).Store(waiting, waiting.Review!.Label);
             reopened.Exported(waiting.Review.Id, id, image, overlay);
             Assert.Empty(reopened.Unexported());
             Assert.Equal(image, reopened.Find(id)!.ImageFile);
@@ -117,7 +117,7 @@ public sealed class HmiUnitTests : IDisposable
         foreach (var part in parts) store.Add(part);
 
         Assert.Equal([parts[2].Verdict.Id, parts[1].Verdict.Id], store.Queue(10).Select(p => p.Verdict.Id));
-        Assert.False(File.Exists(Path.Combine(dir, "review", "parts", parts[0].Verdict.Id + ".png")));
+        Assert.False(File.Exists(Path.Combine(temp.Path, "review", "parts", parts[0].Verdict.Id + ".png")));
         Assert.Contains("left the review queue", Assert.Throws<ReviewRefusedException>(() => store.Decide(parts[0].Verdict.Id, Dispositions.Confirmed, null, "anna")).Message);
     }
 
@@ -148,7 +148,7 @@ public sealed class HmiUnitTests : IDisposable
     public void The_feedback_folder_is_a_dataset_that_training_reads_with_the_heatmaps_left_out()
     {
         using var store = Open();
-        var feedback = new FeedbackFolder(Path.Combine(dir, "feedback"));
+        var feedback = new FeedbackFolder(Path.Combine(temp.Path, "feedback"));
         var good = Part("cam1", minutes: 0);
         var bad = Part("cam1", minutes: 1);
         store.Add(good);
@@ -245,7 +245,7 @@ public sealed class HmiUnitTests : IDisposable
         var part = Part("cam1", minutes: 0);
         store.Add(part);
         var stored = store.Find(part.Verdict.Id)!;
-        var feedback = new FeedbackFolder(Path.Combine(dir, "state", "feedback"));
+        var feedback = new FeedbackFolder(Path.Combine(temp.Path, "state", "feedback"));
 
         foreach (var label in new[] { "../../x", "..", "a/b" })
         {
@@ -253,7 +253,7 @@ public sealed class HmiUnitTests : IDisposable
             Assert.Contains($"label '{label}'", error.Message);
         }
 
-        Assert.False(Directory.Exists(Path.Combine(dir, "x")));
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "x")));
         Assert.True(File.Exists(stored.ImageFile), "the part's image was moved although its label was refused");
         Assert.Equal(Path.Combine(feedback.Root, "defect", part.Verdict.Id + ".png"), feedback.Store(stored, "defect").Image);
     }
@@ -280,7 +280,7 @@ public sealed class HmiUnitTests : IDisposable
         Assert.False(feed.WantsOverlay("cam2"));
     }
 
-    private ReviewStore Open(int maxQueued = 100) => ReviewStore.Open(Path.Combine(dir, "review"), maxQueued, NullLogger.Instance, clock);
+    private ReviewStore Open(int maxQueued = 100) => ReviewStore.Open(Path.Combine(temp.Path, "review"), maxQueued, NullLogger.Instance, clock);
 
     private FlaggedPart Part(string camera, int minutes, string verdict = "ng", Dictionary<string, double>? probabilities = null)
     {

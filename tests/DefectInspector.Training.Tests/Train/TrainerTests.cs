@@ -8,39 +8,39 @@ namespace DefectInspector.Training.Tests.Train;
 
 public sealed class TrainerTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("di-train-").FullName;
+    private readonly TempFolder temp = new("di-train-");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 
     private static readonly TrainingOptions Quick = new() { InputSize = 64, Epochs = 4, BatchSize = 8, LearningRate = 2e-3, Seed = 3, Patience = 4 };
 
     [Fact]
     public void Learns_to_separate_scratched_parts_from_good_ones()
     {
-        var data = SyntheticParts.Create(Path.Combine(dir, "data"), perClass: 24, seed: 1);
+        var data = SyntheticParts.Create(Path.Combine(temp.Path, "data"), perClass: 24, seed: 1);
         var (train, validation) = Halves(data);
-        var trained = new Trainer(NullLogger.Instance).Train(data, train, validation, Quick, Path.Combine(dir, "ckpt"), resume: false, new NoProgress(), CancellationToken.None);
+        var trained = new Trainer(NullLogger.Instance).Train(data, train, validation, Quick, Path.Combine(temp.Path, "ckpt"), resume: false, new NoProgress(), CancellationToken.None);
         using var network = trained.Network;
 
         Assert.Equal(["good", "defect"], trained.Classes);
         Assert.InRange(trained.BestEpoch, 1, Quick.Epochs);
         double best = trained.History.Max(h => h.ValidationAuroc);
         Assert.True(best > 0.9, $"validation AUROC {best:0.000}: " + string.Join("; ", trained.History));
-        Assert.True(File.Exists(Path.Combine(dir, "ckpt", "best.safetensors")));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "ckpt", "best.safetensors")));
     }
 
     [Fact]
     public void An_interrupted_run_resumed_reaches_the_same_weights()
     {
-        var data = SyntheticParts.Create(Path.Combine(dir, "data"), perClass: 10, seed: 2);
+        var data = SyntheticParts.Create(Path.Combine(temp.Path, "data"), perClass: 10, seed: 2);
         var (train, validation) = Halves(data);
         var options = Quick with { Epochs = 3, Patience = 3 };
 
-        var whole = new Trainer(NullLogger.Instance).Train(data, train, validation, options, Path.Combine(dir, "whole"), resume: false, new NoProgress(), CancellationToken.None);
+        var whole = new Trainer(NullLogger.Instance).Train(data, train, validation, options, Path.Combine(temp.Path, "whole"), resume: false, new NoProgress(), CancellationToken.None);
 
         using var cancel = new CancellationTokenSource();
         var stopAfterFirstEpoch = new NoProgress { OnEpoch = e => { if (e == 1) cancel.Cancel(); } };
-        string interruptedFolder = Path.Combine(dir, "interrupted");
+        string interruptedFolder = Path.Combine(temp.Path, "interrupted");
         Assert.ThrowsAny<OperationCanceledException>(() =>
             new Trainer(NullLogger.Instance).Train(data, train, validation, options, interruptedFolder, resume: false, stopAfterFirstEpoch, cancel.Token));
         var resumed = new Trainer(NullLogger.Instance).Train(data, train, validation, options, interruptedFolder, resume: true, new NoProgress(), CancellationToken.None);
@@ -61,14 +61,14 @@ public sealed class TrainerTests : IDisposable
     {
         // Every defective part also carries a bright stripe along its bottom edge that no good part has: image labels
         // alone can separate the classes by the stripe, but the masks mark only the spot.
-        var data = ConfoundedParts(Path.Combine(dir, "data"), perClass: 24, seed: 5);
+        var data = ConfoundedParts(Path.Combine(temp.Path, "data"), perClass: 24, seed: 5);
         var (train, validation) = Halves(data);
 
         double Pointing(double maskWeight)
         {
             // 128 px input gives a 4x4 feature grid at stride 32, 24x24 frame pixels per location.
             var trained = new Trainer(NullLogger.Instance).Train(data, train, validation, Quick with { InputSize = 128, MaskWeight = maskWeight },
-                Path.Combine(dir, $"ckpt-{maskWeight}"), resume: false, new NoProgress(), CancellationToken.None);
+                Path.Combine(temp.Path, $"ckpt-{maskWeight}"), resume: false, new NoProgress(), CancellationToken.None);
             using var network = trained.Network;
             Assert.True(trained.History.Max(h => h.ValidationAuroc) > 0.9, $"mask weight {maskWeight}: " + string.Join("; ", trained.History));
             return LocationPointing(network, trained.Preprocessing, validation);
@@ -138,7 +138,7 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void Kinds_in_the_data_give_a_multi_class_head()
     {
-        var data = SyntheticParts.Create(Path.Combine(dir, "data"), perClass: 8, seed: 4, kinds: true);
+        var data = SyntheticParts.Create(Path.Combine(temp.Path, "data"), perClass: 8, seed: 4, kinds: true);
         Assert.Equal(["good", "scratch", "spot"], Trainer.Classes(data));
     }
 

@@ -1,4 +1,4 @@
-namespace DefectInspector.Cli.Tests;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>The read-only datasets beside the repository (../shared), which CI provides and a laptop may not.</summary>
 internal static class SharedData
@@ -9,9 +9,11 @@ internal static class SharedData
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, relative);
-            if (Directory.Exists(candidate)) return candidate;
+            var candidate = Path.Combine(dir.FullName, relative);
+            if (Directory.Exists(candidate))
+                return candidate;
         }
+
         return null;
     }
 }
@@ -22,6 +24,6 @@ public sealed class MagneticTileFactAttribute : FactAttribute
     public MagneticTileFactAttribute()
     {
         if (SharedData.MagneticTile is null)
-            Skip = "../shared/datasets/magnetic-tile is absent: the real-image checks need the shared dataset beside the repository";
+            Skip = "../shared/datasets/magnetic-tile is absent (looked in every folder above the test binaries): the real-data checks need the shared dataset beside the repository";
     }
 }

@@ -1,13 +1,10 @@
-namespace DefectInspector.Training.Tests;
+namespace DefectInspector.Tests.Shared;
 
 /// <summary>A fresh folder per test, removed afterwards, so tests never see each other's files.</summary>
 internal sealed class TempFolder : IDisposable
 {
-    public TempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "di-training-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
+    /// <param name="prefix">Names the folder after its tests, so one left behind in /tmp says whose it is.</param>
+    public TempFolder(string prefix = "di-test-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
 
     public string Path { get; }
 
