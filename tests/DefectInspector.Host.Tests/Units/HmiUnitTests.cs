@@ -91,7 +91,7 @@ public sealed class HmiUnitTests : IDisposable
             store.Add(Part("cam1", minutes: 0));
         }
 
-        string folder = Path.Combine(dir, "review");
+        string folder = Path.Combine(temp.Path, "review");
         byte[] garbage = System.Text.Encoding.ASCII.GetBytes(new string('#', 8192));
         File.WriteAllBytes(Path.Combine(folder, "review.db"), garbage);
         var log = new ListLogger();
