@@ -16,10 +16,10 @@ namespace DefectInspector.Publish;
 /// </summary>
 public sealed class EmbeddedBroker : IAsyncDisposable
 {
-    private readonly MqttServer _server;
-    private readonly ILogger _logger;
+    private readonly MqttServer server;
+    private readonly ILogger logger;
 
-    private EmbeddedBroker(MqttServer server, ILogger logger) => (_server, _logger) = (server, logger);
+    private EmbeddedBroker(MqttServer server, ILogger logger) => (this.server, this.logger) = (server, logger);
 
     public required IPAddress Address { get; init; }
 
@@ -156,17 +156,17 @@ public sealed class EmbeddedBroker : IAsyncDisposable
 
     public async Task StopAsync()
     {
-        if (_server.IsStarted)
+        if (server.IsStarted)
         {
-            await _server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
-            _logger.LogInformation("Embedded MQTT broker on {Address} port {Port} stopped", Address, Port);
+            await server.StopAsync(new MqttServerStopOptionsBuilder().Build()).ConfigureAwait(false);
+            logger.LogInformation("Embedded MQTT broker on {Address} port {Port} stopped", Address, Port);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _server.Dispose();
+        server.Dispose();
     }
 
     private const string RoleItem = "defect-inspector-role";

@@ -29,20 +29,20 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     // Gives a dead connection a moment to be noticed before a publish looks at the connected signal again.
     private static readonly TimeSpan NotAcknowledgedPause = TimeSpan.FromMilliseconds(100);
 
-    private readonly MqttOptions _options;
-    private readonly Topics _topics;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly MqttConnection _connection;
-    private readonly TriggerInbox _triggers;
-    private readonly Lock _gate = new();
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _topicOrder = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, OutgoingMessage> _retained = new(StringComparer.Ordinal);
+    private readonly MqttOptions options;
+    private readonly Topics topics;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly MqttConnection connection;
+    private readonly TriggerInbox triggers;
+    private readonly Lock gate = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> topicOrder = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OutgoingMessage> retained = new(StringComparer.Ordinal);
 
-    private TaskCompletionSource _connected = NewSignal();
-    private StatusMessage _status;
-    private int _state = New;
-    private int _disposed;
+    private TaskCompletionSource connected = NewSignal();
+    private StatusMessage status;
+    private int state = New;
+    private int disposed;
 
     /// <param name="status">
     /// The station's status: its site, line and station name the client id, the Last Will and every status message;
@@ -55,11 +55,11 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(logger);
-        _options = options;
-        _topics = topics;
-        _status = status;
-        _logger = logger;
-        _time = time ?? TimeProvider.System;
+        this.options = options;
+        this.topics = topics;
+        this.status = status;
+        this.logger = logger;
+        this.time = time ?? TimeProvider.System;
         var session = new MqttSession
         {
             Label = "MQTT",
@@ -75,27 +75,27 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
             WillName = "the Last Will",
             MaxIncomingPacketBytes = options.MaxIncomingPacketBytes,
         };
-        _connection = new MqttConnection(options, MqttIdentity.ClientId(options, status.Site, status.Line, status.Station), session, logger, _time);
-        _connection.Connected += OnConnected;
-        _connection.Lost += OnLost;
-        _triggers = new TriggerInbox(_connection.Client, topics, logger, _time);
+        connection = new MqttConnection(options, MqttIdentity.ClientId(options, status.Site, status.Line, status.Station), session, logger, this.time);
+        connection.Connected += OnConnected;
+        connection.Lost += OnLost;
+        triggers = new TriggerInbox(connection.Client, topics, logger, this.time);
     }
 
     /// <summary>host:port of the broker, for messages and health.</summary>
-    public string Endpoint => _connection.Endpoint;
+    public string Endpoint => connection.Endpoint;
 
-    public string ClientId => _connection.ClientId;
+    public string ClientId => connection.ClientId;
 
-    public bool IsConnected => _connection.IsConnected;
+    public bool IsConnected => connection.IsConnected;
 
     /// <summary>The status last given (its state is replaced by online/offline when published).</summary>
     public StatusMessage Status
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                return _status;
+                return status;
             }
         }
     }
@@ -106,12 +106,12 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     /// <summary>Backoff and timeouts of the connection; tests shorten them.</summary>
     internal MqttConnectionTiming Timing
     {
-        get => _connection.Timing;
-        init => _connection.Timing = value;
+        get => connection.Timing;
+        init => connection.Timing = value;
     }
 
     /// <summary>How long one publish waits for its PUBACK before it is sent again (the connection looks alive).</summary>
-    private TimeSpan PublishAttemptTimeout => TimeSpan.FromSeconds(Math.Max(10, 2 * _options.KeepAliveSeconds));
+    private TimeSpan PublishAttemptTimeout => TimeSpan.FromSeconds(Math.Max(10, 2 * options.KeepAliveSeconds));
 
     /// <summary>
     /// Connects (MQTT 5, TLS and credentials as configured, Last Will = retained offline status), publishes the
@@ -123,12 +123,12 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellation)
     {
-        if (Interlocked.CompareExchange(ref _state, Started, New) != New)
+        if (Interlocked.CompareExchange(ref state, Started, New) != New)
         {
             throw new InvalidOperationException("the MQTT publisher was already started (or stopped): make a new one");
         }
 
-        await _connection.StartAsync(cancellation).ConfigureAwait(false);
+        await connection.StartAsync(cancellation).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -140,13 +140,13 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     public async Task PublishAsync(OutgoingMessage message, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (Volatile.Read(ref _state) == New)
+        if (Volatile.Read(ref state) == New)
         {
             throw new InvalidOperationException("StartAsync the MQTT publisher before publishing");
         }
 
         var applicationMessage = MqttMessages.From(message);
-        var order = _topicOrder.GetOrAdd(message.Topic, _ => new SemaphoreSlim(1, 1));
+        var order = topicOrder.GetOrAdd(message.Topic, _ => new SemaphoreSlim(1, 1));
         await order.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
@@ -162,9 +162,9 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     public void SetStatus(StatusMessage status)
     {
         ArgumentNullException.ThrowIfNull(status);
-        lock (_gate)
+        lock (gate)
         {
-            _status = status;
+            this.status = status;
         }
     }
 
@@ -174,7 +174,7 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
         SetStatus(status);
         if (IsConnected)
         {
-            await PublishAsync(OutgoingMessages.Status(_topics, CurrentStatus(StationStates.Online)), cancellation).ConfigureAwait(false);
+            await PublishAsync(OutgoingMessages.Status(topics, CurrentStatus(StationStates.Online)), cancellation).ConfigureAwait(false);
         }
     }
 
@@ -185,7 +185,7 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     public async Task PublishRetainedAsync(OutgoingMessage message, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(message);
-        _retained[message.Topic] = message with { Retain = true };
+        retained[message.Topic] = message with { Retain = true };
         if (IsConnected)
         {
             await PublishAsync(message with { Retain = true }, cancellation).ConfigureAwait(false);
@@ -217,10 +217,10 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     public async Task SubscribeTriggersAsync(Func<TriggerRequest, Task> handler, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        _triggers.SetHandler(handler);
+        triggers.SetHandler(handler);
         if (IsConnected)
         {
-            await _triggers.SubscribeAsync(cancellation).ConfigureAwait(false);
+            await triggers.SubscribeAsync(cancellation).ConfigureAwait(false);
         }
     }
 
@@ -230,12 +230,12 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellation)
     {
-        if (Interlocked.Exchange(ref _state, Stopped) != Started)
+        if (Interlocked.Exchange(ref state, Stopped) != Started)
         {
             return;
         }
 
-        var closed = await _connection.CloseAsync(PublishOfflineAsync, cancellation).ConfigureAwait(false);
+        var closed = await connection.CloseAsync(PublishOfflineAsync, cancellation).ConfigureAwait(false);
         if (closed == MqttClose.NotConnected)
         {
             return;
@@ -243,7 +243,7 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
 
         if (closed == MqttClose.Clean)
         {
-            _logger.LogInformation("Disconnected from the MQTT broker at {Endpoint}", Endpoint);
+            logger.LogInformation("Disconnected from the MQTT broker at {Endpoint}", Endpoint);
         }
 
         RaiseConnectionChanged(false, "stopped");
@@ -252,19 +252,19 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
     /// <summary><see cref="StopAsync"/> (bounded by the connect timeout), then releases the client.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
         {
             return;
         }
 
-        using (var timeout = new CancellationTokenSource(Timing.ConnectTimeout, _time))
+        using (var timeout = new CancellationTokenSource(Timing.ConnectTimeout, time))
         {
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
 
-        Interlocked.Exchange(ref _state, Stopped);
-        await _connection.DisposeAsync().ConfigureAwait(false);
-        foreach (var order in _topicOrder.Values)
+        Interlocked.Exchange(ref state, Stopped);
+        await connection.DisposeAsync().ConfigureAwait(false);
+        foreach (var order in topicOrder.Values)
         {
             order.Dispose();
         }
@@ -283,59 +283,59 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
             Site = status.Site,
             Line = status.Line,
             Station = status.Station,
-            At = _time.GetUtcNow(),
+            At = time.GetUtcNow(),
         });
     }
 
     /// <summary>After every connect: the retained online status, the other retained messages, the trigger subscription.</summary>
     private async Task SetUpSessionAsync(CancellationToken cancellation)
     {
-        var online = MqttMessages.From(OutgoingMessages.Status(_topics, CurrentStatus(StationStates.Online)));
-        var result = await _connection.Client.PublishAsync(online, cancellation).ConfigureAwait(false);
+        var online = MqttMessages.From(OutgoingMessages.Status(topics, CurrentStatus(StationStates.Online)));
+        var result = await connection.Client.PublishAsync(online, cancellation).ConfigureAwait(false);
         if (!MqttMessages.IsAccepted(result.ReasonCode))
         {
-            _logger.LogError("The MQTT broker rejected the online status on {Topic}: {ReasonCode}", _topics.Status, result.ReasonCode);
+            logger.LogError("The MQTT broker rejected the online status on {Topic}: {ReasonCode}", topics.Status, result.ReasonCode);
         }
 
-        foreach (var retained in _retained.Values)
+        foreach (var retained in retained.Values)
         {
-            var stored = await _connection.Client.PublishAsync(MqttMessages.From(retained), cancellation).ConfigureAwait(false);
+            var stored = await connection.Client.PublishAsync(MqttMessages.From(retained), cancellation).ConfigureAwait(false);
             if (!MqttMessages.IsAccepted(stored.ReasonCode))
             {
-                _logger.LogError("The MQTT broker rejected the retained message on {Topic}: {ReasonCode}", retained.Topic, stored.ReasonCode);
+                logger.LogError("The MQTT broker rejected the retained message on {Topic}: {ReasonCode}", retained.Topic, stored.ReasonCode);
             }
         }
 
-        if (_triggers.HasHandler)
+        if (triggers.HasHandler)
         {
-            await _triggers.SubscribeAsync(cancellation).ConfigureAwait(false);
+            await triggers.SubscribeAsync(cancellation).ConfigureAwait(false);
         }
     }
 
     private async Task PublishOfflineAsync(CancellationToken cancellation)
     {
-        var offline = MqttMessages.From(OutgoingMessages.Status(_topics, CurrentStatus(StationStates.Offline)));
-        var result = await _connection.Client.PublishAsync(offline, cancellation).ConfigureAwait(false);
+        var offline = MqttMessages.From(OutgoingMessages.Status(topics, CurrentStatus(StationStates.Offline)));
+        var result = await connection.Client.PublishAsync(offline, cancellation).ConfigureAwait(false);
         if (!MqttMessages.IsAccepted(result.ReasonCode))
         {
-            _logger.LogError("The MQTT broker rejected the offline status on {Topic}: {ReasonCode}", _topics.Status, result.ReasonCode);
+            logger.LogError("The MQTT broker rejected the offline status on {Topic}: {ReasonCode}", topics.Status, result.ReasonCode);
         }
     }
 
     private void OnConnected(MqttConnected connected)
     {
-        lock (_gate)
+        lock (gate)
         {
-            _connected.TrySetResult();
+            this.connected.TrySetResult();
         }
 
         if (connected.Reconnected)
         {
-            _logger.LogInformation("MQTT connection to {Endpoint} restored after {Downtime:0.0} s", Endpoint, connected.Downtime.TotalSeconds);
+            logger.LogInformation("MQTT connection to {Endpoint} restored after {Downtime:0.0} s", Endpoint, connected.Downtime.TotalSeconds);
         }
         else
         {
-            _logger.LogInformation("Connected to the MQTT broker at {Endpoint} as {ClientId}", Endpoint, ClientId);
+            logger.LogInformation("Connected to the MQTT broker at {Endpoint} as {ClientId}", Endpoint, ClientId);
         }
 
         RaiseConnectionChanged(true, connected.Reconnected ? "reconnected" : "connected");
@@ -343,11 +343,11 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
 
     private void OnLost(string reason)
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_connected.Task.IsCompleted)
+            if (connected.Task.IsCompleted)
             {
-                _connected = NewSignal();
+                connected = NewSignal();
             }
         }
 
@@ -356,7 +356,7 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
 
     private async Task PublishUntilAcknowledgedAsync(MqttApplicationMessage message, CancellationToken cancellation)
     {
-        var stopping = _connection.Stopping;
+        var stopping = connection.Stopping;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stopping);
         while (true)
         {
@@ -366,24 +366,24 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
                 // Checked first: after a stop the connected signal may still stand from the last connection.
                 linked.Token.ThrowIfCancellationRequested();
                 Task connected;
-                lock (_gate)
+                lock (gate)
                 {
-                    connected = _connected.Task;
+                    connected = this.connected.Task;
                 }
 
                 await connected.WaitAsync(linked.Token).ConfigureAwait(false);
-                using var timer = new CancellationTokenSource(PublishAttemptTimeout, _time);
+                using var timer = new CancellationTokenSource(PublishAttemptTimeout, time);
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, timer.Token);
-                result = await _connection.Client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
+                result = await connection.Client.PublishAsync(message, attempt.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellation.IsCancellationRequested)
             {
                 throw new InvalidOperationException($"the MQTT publisher stopped before the message on {message.Topic} was acknowledged");
             }
-            catch (Exception e) when (!linked.IsCancellationRequested && (MqttFailures.IsConnectionProblem(e) || !_connection.IsConnected))
+            catch (Exception e) when (!linked.IsCancellationRequested && (MqttFailures.IsConnectionProblem(e) || !connection.IsConnected))
             {
-                _logger.LogDebug("Publish on {Topic} not acknowledged ({Reason}); sending again once connected", message.Topic, MqttFailures.Describe(e));
-                await Task.Delay(NotAcknowledgedPause, _time, linked.Token).ConfigureAwait(false);
+                logger.LogDebug("Publish on {Topic} not acknowledged ({Reason}); sending again once connected", message.Topic, MqttFailures.Describe(e));
+                await Task.Delay(NotAcknowledgedPause, time, linked.Token).ConfigureAwait(false);
                 continue;
             }
 
@@ -392,12 +392,12 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
                 return;
             }
 
-            _logger.LogError("The MQTT broker rejected the message on {Topic}: {ReasonCode} {ReasonString}", message.Topic, result.ReasonCode, result.ReasonString);
+            logger.LogError("The MQTT broker rejected the message on {Topic}: {ReasonCode} {ReasonString}", message.Topic, result.ReasonCode, result.ReasonString);
             throw new MqttPublishRejectedException(message.Topic, result.ReasonCode, result.ReasonString);
         }
     }
 
-    private StatusMessage CurrentStatus(string state) => Status with { State = state, At = _time.GetUtcNow() };
+    private StatusMessage CurrentStatus(string state) => Status with { State = state, At = time.GetUtcNow() };
 
     private void RaiseConnectionChanged(bool connected, string reason)
     {
@@ -407,7 +407,7 @@ public sealed class MqttPublisher : IMessagePublisher, IAsyncDisposable
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "A ConnectionChanged handler failed");
+            logger.LogError(e, "A ConnectionChanged handler failed");
         }
     }
 

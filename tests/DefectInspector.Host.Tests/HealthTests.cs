@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using DefectInspector.Host.Tests.Infrastructure;
 
 namespace DefectInspector.Host.Tests;

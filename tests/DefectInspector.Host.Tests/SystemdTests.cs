@@ -1,5 +1,4 @@
 using DefectInspector.Host.Tests.Infrastructure;
-using OpenCvSharp;
 
 namespace DefectInspector.Host.Tests;
 

@@ -5,7 +5,6 @@ using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Model;
 using DefectInspector.Inference.Weights;
-using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 

@@ -12,13 +12,13 @@ public sealed class OutboxTests : IDisposable
 {
     private const long Megabyte = 1024 * 1024;
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("di-outbox-").FullName;
-    private readonly RecordingAlarms _alarms = new();
-    private readonly ListLogger _log = new();
+    private readonly string folder = Directory.CreateTempSubdirectory("di-outbox-").FullName;
+    private readonly RecordingAlarms alarms = new();
+    private readonly ListLogger log = new();
 
-    private string DbPath => Path.Combine(_folder, SqliteOutbox.FileName);
+    private string DbPath => Path.Combine(folder, SqliteOutbox.FileName);
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => Directory.Delete(folder, recursive: true);
 
     [Fact]
     public void Messages_come_back_in_append_order_after_the_database_is_reopened_and_sequences_never_repeat()
@@ -84,12 +84,12 @@ public sealed class OutboxTests : IDisposable
         var frame = new List<OutgoingMessage> { new("t/b", new byte[50_000], "image/jpeg", true, "b") };
         Assert.Throws<OutboxWriteException>(() => outbox.Append(frame, OutboxPriority.Critical));
         Assert.Throws<OutboxWriteException>(() => outbox.Append(frame, OutboxPriority.Critical));
-        Assert.Contains("disk full", _alarms.Raised[AlarmCodes.StorageFull]);
-        Assert.Equal(1, _alarms.Raises(AlarmCodes.StorageFull));
+        Assert.Contains("disk full", alarms.Raised[AlarmCodes.StorageFull]);
+        Assert.Equal(1, alarms.Raises(AlarmCodes.StorageFull));
 
         outbox.LimitPages(1_000_000);
         Assert.Equal(OutboxAppend.Stored, outbox.Append(frame, OutboxPriority.Critical));
-        Assert.False(_alarms.Raised.ContainsKey(AlarmCodes.StorageFull));
+        Assert.False(alarms.Raised.ContainsKey(AlarmCodes.StorageFull));
         Assert.Equal(["a/0", "b"], outbox.Read(0, 100).Select(e => e.Message.CorrelationId == "b" ? "b" : Text(e.Message)));
     }
 
@@ -109,8 +109,8 @@ public sealed class OutboxTests : IDisposable
         outbox.Append(Frame("ng4", 1, 10_000), OutboxPriority.Critical);
         Assert.Equal(["ng1", "ng2", "ok3", "ng3", "ng4"], Correlations(outbox));
         Assert.Equal(2, outbox.Dropped);
-        Assert.True(_log.Has(LogLevel.Warning, "OK message(s) dropped"), string.Join("\n", _log.Entries));
-        Assert.Empty(_alarms.Raised);
+        Assert.True(log.Has(LogLevel.Warning, "OK message(s) dropped"), string.Join("\n", log.Entries));
+        Assert.Empty(alarms.Raised);
 
         // Only NG frames left: they stay beyond the cap, new OK frames are refused, and the alarm says so.
         outbox.Append(Frame("ng5", 1, 10_000), OutboxPriority.Critical);
@@ -119,7 +119,7 @@ public sealed class OutboxTests : IDisposable
         Assert.Equal(["ng1", "ng2", "ng3", "ng4", "ng5", "ng6"], Correlations(outbox));
         Assert.Equal(4, outbox.Dropped);
         Assert.True(outbox.Bytes > 52_000);
-        Assert.Contains(AlarmCodes.OutboxOverCap, _alarms.Raised.Keys);
+        Assert.Contains(AlarmCodes.OutboxOverCap, alarms.Raised.Keys);
 
         // Delivery brings it back under the cap: the alarm clears and OK frames are stored again.
         foreach (var entry in outbox.Read(0, 2))
@@ -127,7 +127,7 @@ public sealed class OutboxTests : IDisposable
             outbox.Remove(entry.Sequence);
         }
 
-        Assert.DoesNotContain(AlarmCodes.OutboxOverCap, _alarms.Raised.Keys);
+        Assert.DoesNotContain(AlarmCodes.OutboxOverCap, alarms.Raised.Keys);
         Assert.Equal(OutboxAppend.Stored, outbox.Append(Frame("ok5", 1, 100), OutboxPriority.Routine));
     }
 
@@ -160,12 +160,12 @@ public sealed class OutboxTests : IDisposable
         File.WriteAllBytes(DbPath, garbage);
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero));
 
-        using var fresh = SqliteOutbox.Open(DbPath, 512 * Megabyte, _alarms, _log, clock);
+        using var fresh = SqliteOutbox.Open(DbPath, 512 * Megabyte, alarms, log, clock);
 
         Assert.Equal(0, fresh.Depth);
         string aside = DbPath + ".damaged-20260304T050607Z";
         Assert.Equal(garbage, File.ReadAllBytes(aside));
-        Assert.True(_log.Has(LogLevel.Error, aside), "the error names where the damaged file went");
+        Assert.True(log.Has(LogLevel.Error, aside), "the error names where the damaged file went");
         fresh.Append(Frame("new", 1), OutboxPriority.Routine);
         Assert.Equal(["new/0"], fresh.Read(0, 100).Select(e => Text(e.Message)));
     }
@@ -181,7 +181,7 @@ public sealed class OutboxTests : IDisposable
         }
 
         using var stop = new CancellationTokenSource();
-        var run = new OutboxDispatcher(outbox, broker, _log).RunAsync(stop.Token);
+        var run = new OutboxDispatcher(outbox, broker, log).RunAsync(stop.Token);
         await broker.Offered.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(10, outbox.Depth); // the broker is away: offered, not acknowledged, nothing removed
 
@@ -205,7 +205,7 @@ public sealed class OutboxTests : IDisposable
             outbox.Append(Frame("a", 2), OutboxPriority.Critical);
             outbox.Append(Frame("b", 1), OutboxPriority.Routine);
             using var stop = new CancellationTokenSource();
-            var run = new OutboxDispatcher(outbox, broker, _log).RunAsync(stop.Token);
+            var run = new OutboxDispatcher(outbox, broker, log).RunAsync(stop.Token);
             broker.Acknowledge(1);
             await WaitUntilAsync(() => outbox.Depth == 2);
             await stop.CancelAsync();
@@ -216,7 +216,7 @@ public sealed class OutboxTests : IDisposable
         Assert.Equal(["a/1", "b/0"], reopened.Read(0, 100).Select(e => Text(e.Message)));
     }
 
-    private SqliteOutbox Open(long maxBytes = 512 * Megabyte) => SqliteOutbox.Open(DbPath, maxBytes, _alarms, _log);
+    private SqliteOutbox Open(long maxBytes = 512 * Megabyte) => SqliteOutbox.Open(DbPath, maxBytes, alarms, log);
 
     private static List<OutgoingMessage> Frame(string id, int messages, int payloadBytes = 0) =>
         Enumerable.Range(0, messages)
@@ -240,17 +240,17 @@ public sealed class OutboxTests : IDisposable
 
     private sealed class RecordingAlarms : IAlarmSink
     {
-        private readonly ConcurrentDictionary<string, int> _raises = new();
+        private readonly ConcurrentDictionary<string, int> raises = new();
 
         public ConcurrentDictionary<string, string> Raised { get; } = new();
 
-        public int Raises(string code) => _raises.GetValueOrDefault(code);
+        public int Raises(string code) => raises.GetValueOrDefault(code);
 
         public void Raise(string code, string message)
         {
             if (Raised.TryAdd(code, message))
             {
-                _raises.AddOrUpdate(code, 1, (_, n) => n + 1);
+                raises.AddOrUpdate(code, 1, (_, n) => n + 1);
             }
         }
 
@@ -260,35 +260,35 @@ public sealed class OutboxTests : IDisposable
     /// <summary>A broker that acknowledges as many publishes as it is told to; the others wait, as MqttPublisher's do during an outage.</summary>
     private sealed class GatedPublisher : IMessagePublisher
     {
-        private readonly List<string> _published = [];
-        private readonly SemaphoreSlim _acknowledgements = new(0);
-        private readonly TaskCompletionSource _offered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<string> published = [];
+        private readonly SemaphoreSlim acknowledgements = new(0);
+        private readonly TaskCompletionSource offered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool IsConnected => true;
 
         /// <summary>Completes when the first message waits for its acknowledgement.</summary>
-        public Task Offered => _offered.Task;
+        public Task Offered => offered.Task;
 
         public List<string> Published
         {
             get
             {
-                lock (_published)
+                lock (published)
                 {
-                    return [.. _published];
+                    return [.. published];
                 }
             }
         }
 
-        public void Acknowledge(int count) => _acknowledgements.Release(count);
+        public void Acknowledge(int count) => acknowledgements.Release(count);
 
         public async Task PublishAsync(OutgoingMessage message, CancellationToken cancellation)
         {
-            _offered.TrySetResult();
-            await _acknowledgements.WaitAsync(cancellation);
-            lock (_published)
+            offered.TrySetResult();
+            await acknowledgements.WaitAsync(cancellation);
+            lock (published)
             {
-                _published.Add(Text(message));
+                published.Add(Text(message));
             }
         }
     }

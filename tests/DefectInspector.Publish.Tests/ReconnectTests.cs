@@ -1,7 +1,7 @@
-using Xunit.Abstractions;
 using System.Diagnostics;
 using DefectInspector.Publish.Contracts;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace DefectInspector.Publish.Tests;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using DefectInspector.Publish.Sparkplug;
 using Xunit.Abstractions;
 
@@ -16,11 +15,11 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
     private const string Edge = "station1";
     private static readonly string[] Cameras = ["cam-a", "cam-b"];
 
-    private readonly string _state = Directory.CreateTempSubdirectory("di-sparkplug-").FullName;
-    private readonly ListLogger _log = new();
+    private readonly string state = Directory.CreateTempSubdirectory("di-sparkplug-").FullName;
+    private readonly ListLogger log = new();
 
     /// <summary>What the station knows of each camera now, as the daemon would keep it: the births read it.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SparkplugDeviceMetrics> _current =
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SparkplugDeviceMetrics> current =
         new(Cameras.Select(c => KeyValuePair.Create(c, Metrics(c))));
 
     [Fact]
@@ -113,8 +112,8 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
             await decoder.WaitForAsync("NBIRTH", 2);
         }
 
-        Assert.Equal("1", File.ReadAllText(Path.Combine(_state, "sparkplug-bdseq")).Trim());
-        File.WriteAllText(Path.Combine(_state, "sparkplug-bdseq"), "255\n");
+        Assert.Equal("1", File.ReadAllText(Path.Combine(state, "sparkplug-bdseq")).Trim());
+        File.WriteAllText(Path.Combine(state, "sparkplug-bdseq"), "255\n");
         await using (var third = CreateNode(broker.Port))
         {
             await third.StartAsync(CancellationToken.None);
@@ -123,10 +122,10 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
 
         var births = SparkplugDecoder.Of(decoder.Messages, "NBIRTH");
         Assert.Equal([0L, 1, 0], births.Select(b => (long)b.Metric("bdSeq")["value"]!));
-        Assert.Equal("0", File.ReadAllText(Path.Combine(_state, "sparkplug-bdseq")).Trim());
+        Assert.Equal("0", File.ReadAllText(Path.Combine(state, "sparkplug-bdseq")).Trim());
 
         // Written through a temporary file and a rename: nothing else is left in the folder.
-        Assert.Equal(["sparkplug-bdseq"], Directory.GetFiles(_state).Select(Path.GetFileName));
+        Assert.Equal(["sparkplug-bdseq"], Directory.GetFiles(state).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -163,8 +162,8 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
         await using var node = CreateNode(broker.Port);
         await node.StartAsync(CancellationToken.None);
         await decoder.WaitForAsync("DBIRTH", 2);
-        _current["cam-a"] = Verdict("cam-a", "v-1", "P-1", "ok");
-        node.Decided("cam-a", _current["cam-a"], DateTimeOffset.UtcNow);
+        current["cam-a"] = Verdict("cam-a", "v-1", "P-1", "ok");
+        node.Decided("cam-a", current["cam-a"], DateTimeOffset.UtcNow);
         await decoder.WaitForAsync("DDATA");
 
         var clock = Stopwatch.StartNew();
@@ -205,7 +204,7 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
         var (camera, partId) = await triggered.Task.WaitAsync(SparkplugDecoder.Wait);
         Assert.Equal("cam-b", camera);
         Assert.Equal("P-42", partId);
-        Assert.True(_log.Has(Microsoft.Extensions.Logging.LogLevel.Warning, "Ignored the Sparkplug command metric Camera/State to cam-a"));
+        Assert.True(log.Has(Microsoft.Extensions.Logging.LogLevel.Warning, "Ignored the Sparkplug command metric Camera/State to cam-a"));
     }
 
     [Fact]
@@ -278,8 +277,8 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
         await decoder.WaitForAsync("DBIRTH", 4);
         var messages = await decoder.WaitUntilAsync(ms => SparkplugDecoder.Of(ms, "DDATA").Count >= 2, "the two DDATA kept");
         Assert.Equal(["v-2", "v-3"], SparkplugDecoder.Of(messages, "DDATA").Select(m => (string?)m.Metric("Last Verdict/Verdict Id")["value"]));
-        await WaitUntilAsync(() => _log.Has(Microsoft.Extensions.Logging.LogLevel.Information, "(1 older ones were dropped)"), "the count of dropped DDATA in the log");
-        Assert.True(_log.Has(Microsoft.Extensions.Logging.LogLevel.Warning, "Sparkplug history is full (2 DDATA held while disconnected)"));
+        await WaitUntilAsync(() => log.Has(Microsoft.Extensions.Logging.LogLevel.Information, "(1 older ones were dropped)"), "the count of dropped DDATA in the log");
+        Assert.True(log.Has(Microsoft.Extensions.Logging.LogLevel.Warning, "Sparkplug history is full (2 DDATA held while disconnected)"));
     }
 
     [Fact]
@@ -308,19 +307,19 @@ public sealed class SparkplugTests(SparkplugDecoderPackage package, ITestOutputH
 
     public void Dispose()
     {
-        foreach (var (level, message) in _log.Entries)
+        foreach (var (level, message) in log.Entries)
         {
             output.WriteLine($"{level}: {message}");
         }
 
-        Directory.Delete(_state, recursive: true);
+        Directory.Delete(state, recursive: true);
     }
 
-    private long BdSeqInFile() => long.Parse(File.ReadAllText(Path.Combine(_state, "sparkplug-bdseq")), System.Globalization.CultureInfo.InvariantCulture);
+    private long BdSeqInFile() => long.Parse(File.ReadAllText(Path.Combine(state, "sparkplug-bdseq")), System.Globalization.CultureInfo.InvariantCulture);
 
     private SparkplugNode CreateNode(int port, int historyCapacity = 10_000) =>
         new(new MqttOptions { Host = "127.0.0.1", Port = port, KeepAliveSeconds = 2 }, Group, Edge, "defect-inspector-plant1-line1-station1-sparkplug",
-            Cameras, new Dictionary<string, string> { ["Version"] = "1.2.3", ["Model Sha256"] = "ab12" }, camera => _current[camera], _state, _log)
+            Cameras, new Dictionary<string, string> { ["Version"] = "1.2.3", ["Model Sha256"] = "ab12" }, camera => current[camera], state, log)
         {
             Timing = Publishers.Fast,
             HistoryCapacity = historyCapacity,

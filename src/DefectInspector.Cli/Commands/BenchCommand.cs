@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DefectInspector.Core.Imaging;
-using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Engine;
 using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Export;

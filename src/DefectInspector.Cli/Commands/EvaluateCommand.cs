@@ -7,7 +7,6 @@ using DefectInspector.Training.Evaluate;
 using DefectInspector.Training.Faithfulness;
 using DefectInspector.Vision.Imaging;
 using DefectInspector.Vision.Rendering;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace DefectInspector.Cli.Commands;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using DefectInspector.Training.Data;
 using DefectInspector.Training.Train;
-using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace DefectInspector.Cli.Commands;

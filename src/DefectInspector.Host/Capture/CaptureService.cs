@@ -3,7 +3,6 @@ using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
-using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Outbox;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

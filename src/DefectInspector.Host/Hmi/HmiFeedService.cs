@@ -1,7 +1,6 @@
 using DefectInspector.Host.Hosting;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
-using Microsoft.Extensions.Hosting;
 
 namespace DefectInspector.Host.Hmi;
 

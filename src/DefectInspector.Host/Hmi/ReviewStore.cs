@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using DefectInspector.Publish.Storage;

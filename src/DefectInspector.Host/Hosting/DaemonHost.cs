@@ -1,7 +1,7 @@
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Health;
-using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Hmi;
+using DefectInspector.Host.Inspect;
 using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;

@@ -1,5 +1,4 @@
 using DefectInspector.Host.Hmi;
-using DefectInspector.Host.Options;
 using DefectInspector.Host.Publish;
 using DefectInspector.Publish;
 using DefectInspector.Publish.Sparkplug;

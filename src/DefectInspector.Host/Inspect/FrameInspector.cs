@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using DefectInspector.Core.Decision;
 using DefectInspector.Core.Imaging;
 using DefectInspector.Host.Capture;
-using DefectInspector.Core.Decision;
 using DefectInspector.Inference.Inspect;
 using Microsoft.Extensions.Logging;
 using OpenCvSharp;

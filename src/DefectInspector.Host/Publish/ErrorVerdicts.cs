@@ -32,7 +32,7 @@ internal sealed class ErrorVerdicts(LineModel line, SqliteOutbox outbox, Pipelin
         decided.Publish(composed.Verdict);
     }
 
-    /// <summary><see cref="ReportAsync"/> for a frame that was captured for a trigger and then failed.</summary>
+    /// <summary>The report above for a frame that was captured for a trigger and then failed.</summary>
     public Task ReportAsync(Frame frame, string resultCode, string error, CancellationToken cancellation) =>
         ReportAsync(frame.Id, frame.Camera, frame.Trigger!, frame.Source.FrameRef, frame.Source.CapturedAt, resultCode, error, cancellation);
 }

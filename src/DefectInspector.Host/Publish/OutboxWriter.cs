@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using DefectInspector.Host.Hmi;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Publish.Outbox;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
+using System.Runtime.CompilerServices;
 using DefectInspector.Inference.Bundle;
 using DefectInspector.Inference.Export;
 using DefectInspector.Inference.Model;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 

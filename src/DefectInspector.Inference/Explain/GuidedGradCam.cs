@@ -1,5 +1,4 @@
 using DefectInspector.Inference.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DefectInspector.Inference.Explain;

@@ -1,5 +1,4 @@
 using DefectInspector.Core.Imaging;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DefectInspector.Inference.Model;

@@ -1,7 +1,5 @@
-using DefectInspector.Core.Explain;
 using DefectInspector.Core.Imaging;
 using DefectInspector.Inference.Bundle;
-using DefectInspector.Inference.Explain;
 using DefectInspector.Inference.Weights;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using DefectInspector.Inference.Export;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -7,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace DefectInspector.Inference.Model;
 
 /// <summary>
-/// torchvision's BasicBlock (ResNet-18/34): two 3x3 convs and an identity or 1x1 projection. <paramref name="dilation"/>
+/// torchvision's BasicBlock (ResNet-18/34): two 3x3 convs and an identity or 1x1 projection. Its dilation
 /// (conv1, conv2) serves a stage run without its stride (see <see cref="GapResNet.OutputStride"/>); the weights are the same.
 /// </summary>
 internal sealed class BasicBlock : Module<Tensor, Tensor>, IExportedBlock
@@ -58,7 +57,7 @@ internal sealed class BasicBlock : Module<Tensor, Tensor>, IExportedBlock
     }
 }
 
-/// <summary>torchvision's Bottleneck (ResNet-50): 1x1 reduce, 3x3 (carrying the stride, or <paramref name="dilation"/>), 1x1 expand.</summary>
+/// <summary>torchvision's Bottleneck (ResNet-50): 1x1 reduce, 3x3 (carrying the stride, or dilated instead), 1x1 expand.</summary>
 internal sealed class Bottleneck : Module<Tensor, Tensor>, IExportedBlock
 {
     private readonly Conv2d conv1;

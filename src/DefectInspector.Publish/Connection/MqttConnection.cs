@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Formatter;
-using MQTTnet.Protocol;
 using Polly;
 using Polly.Retry;
 
@@ -19,22 +18,22 @@ namespace DefectInspector.Publish.Connection;
 /// </remarks>
 internal sealed class MqttConnection : IAsyncDisposable
 {
-    private readonly MqttOptions _options;
-    private readonly MqttSession _session;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly string _host;
-    private readonly SemaphoreSlim _reconnectNeeded = new(0);
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly MqttOptions options;
+    private readonly MqttSession session;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly string host;
+    private readonly SemaphoreSlim reconnectNeeded = new(0);
+    private readonly CancellationTokenSource stopping = new();
 
-    private MqttClientOptions? _clientOptions;
-    private Task _reconnectLoop = Task.CompletedTask;
+    private MqttClientOptions? clientOptions;
+    private Task reconnectLoop = Task.CompletedTask;
 
     // Only the connect path (first connect, then the reconnect loop, never both at once) and the disconnect handler
     // touch these; for the logs.
-    private bool _everConnected;
-    private string? _lastFailure;
-    private DateTimeOffset _lostAt;
+    private bool everConnected;
+    private string? lastFailure;
+    private DateTimeOffset lostAt;
 
     public MqttConnection(MqttOptions options, string clientId, MqttSession session, ILogger logger, TimeProvider time)
     {
@@ -48,12 +47,12 @@ internal sealed class MqttConnection : IAsyncDisposable
             throw new ArgumentException($"Mqtt:Port must be 1 to 65535, not {options.Port}", nameof(options));
         }
 
-        _options = options;
-        _session = session;
-        _logger = logger;
-        _time = time;
-        _host = MqttIdentity.BrokerHost(options);
-        Endpoint = _host.Contains(':') ? $"[{_host}]:{options.Port}" : $"{_host}:{options.Port}";
+        this.options = options;
+        this.session = session;
+        this.logger = logger;
+        this.time = time;
+        host = MqttIdentity.BrokerHost(options);
+        Endpoint = host.Contains(':') ? $"[{host}]:{options.Port}" : $"{host}:{options.Port}";
         ClientId = clientId;
         Client = new MqttClientFactory().CreateMqttClient();
         Client.DisconnectedAsync += OnDisconnectedAsync;
@@ -73,7 +72,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     public MqttConnectionTiming Timing { get; set; } = new();
 
     /// <summary>Cancelled when the connection is being closed: what waits for it should give up.</summary>
-    public CancellationToken Stopping => _stopping.Token;
+    public CancellationToken Stopping => stopping.Token;
 
     /// <summary>Raised on the connect path after every connect whose session set-up succeeded.</summary>
     public event Action<MqttConnected>? Connected;
@@ -89,13 +88,13 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellation)
     {
-        _clientOptions = BuildClientOptions();
-        _reconnectLoop = Task.Run(() => RunReconnectLoopAsync(_stopping.Token), CancellationToken.None);
+        clientOptions = BuildClientOptions();
+        reconnectLoop = Task.Run(() => RunReconnectLoopAsync(stopping.Token), CancellationToken.None);
 
         var firstConnect = Backoff(Math.Max(1, Timing.FirstConnectAttempts - 1), jitter: false, (reason, attempt, _) =>
-            _logger.LogDebug("{Label} connect to {Endpoint} failed (attempt {Attempt}): {Reason}", _session.Label, Endpoint, attempt + 1, reason));
+            logger.LogDebug("{Label} connect to {Endpoint} failed (attempt {Attempt}): {Reason}", session.Label, Endpoint, attempt + 1, reason));
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _stopping.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stopping.Token);
         try
         {
             await firstConnect.ExecuteAsync(ConnectOnceAsync, linked.Token).ConfigureAwait(false);
@@ -103,10 +102,10 @@ internal sealed class MqttConnection : IAsyncDisposable
         catch (Exception e) when (IsConnectFailure(e) && !linked.IsCancellationRequested)
         {
             string reason = MqttFailures.Describe(e);
-            _lastFailure = reason;
-            _lostAt = _time.GetUtcNow();
-            _logger.LogWarning("Cannot connect to the MQTT broker at {Endpoint} ({Label}): {Reason}; retrying in the background", Endpoint, _session.Label, reason);
-            _reconnectNeeded.Release();
+            lastFailure = reason;
+            lostAt = time.GetUtcNow();
+            logger.LogWarning("Cannot connect to the MQTT broker at {Endpoint} ({Label}): {Reason}; retrying in the background", Endpoint, session.Label, reason);
+            reconnectNeeded.Release();
             throw new MqttConnectException(Endpoint, reason, e);
         }
     }
@@ -114,8 +113,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// <summary>Ends the reconnect loop and cancels <see cref="Stopping"/>; the connection, if up, stays up.</summary>
     public async Task StopReconnectingAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _reconnectLoop.ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await reconnectLoop.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -132,7 +131,7 @@ internal sealed class MqttConnection : IAsyncDisposable
 
         try
         {
-            using var timer = new CancellationTokenSource(Timing.ConnectTimeout, _time);
+            using var timer = new CancellationTokenSource(Timing.ConnectTimeout, time);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timer.Token);
             await farewell(timeout.Token).ConfigureAwait(false);
             var disconnect = new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build();
@@ -141,8 +140,8 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
         catch (Exception e) when (MqttFailures.IsConnectionProblem(e))
         {
-            _logger.LogWarning("Could not close the {Label} connection to {Endpoint} cleanly (the broker sends {Will}): {Reason}",
-                _session.Label, Endpoint, _session.WillName, MqttFailures.Describe(e));
+            logger.LogWarning("Could not close the {Label} connection to {Endpoint} cleanly (the broker sends {Will}): {Reason}",
+                session.Label, Endpoint, session.WillName, MqttFailures.Describe(e));
             return MqttClose.Unclean;
         }
     }
@@ -152,35 +151,35 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         await StopReconnectingAsync().ConfigureAwait(false);
         Client.Dispose();
-        _stopping.Dispose();
-        _reconnectNeeded.Dispose();
+        stopping.Dispose();
+        reconnectNeeded.Dispose();
     }
 
     private MqttClientOptions BuildClientOptions()
     {
         var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(_host, _options.Port)
+            .WithTcpServer(host, this.options.Port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(ClientId)
             .WithCleanStart(true)
             .WithSessionExpiryInterval(0)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(_options.KeepAliveSeconds))
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(this.options.KeepAliveSeconds))
             .WithTimeout(Timing.ConnectTimeout)
-            .Identify(_options);
-        _session.Will(builder);
+            .Identify(this.options);
+        session.Will(builder);
 
-        if (!string.IsNullOrEmpty(_options.Username))
+        if (!string.IsNullOrEmpty(this.options.Username))
         {
-            builder.WithCredentials(_options.Username, MqttCredentials.Password(_options) ?? "");
+            builder.WithCredentials(this.options.Username, MqttCredentials.Password(this.options) ?? "");
         }
 
-        if (_options.UseTls)
+        if (this.options.UseTls)
         {
-            builder.WithTlsOptions(MqttCredentials.Tls(_options, _host));
+            builder.WithTlsOptions(MqttCredentials.Tls(this.options, host));
         }
 
         var options = builder.Build();
-        if (_session.MaxIncomingPacketBytes is { } max)
+        if (session.MaxIncomingPacketBytes is { } max)
         {
             // The broker must not hand this client a packet larger than this: a 100 MB "trigger" would otherwise be
             // read into memory whole before anyone looks at it.
@@ -198,10 +197,10 @@ internal sealed class MqttConnection : IAsyncDisposable
             return;
         }
 
-        var options = _clientOptions!;
-        options.WillPayload = _session.WillPayload();
+        var options = clientOptions!;
+        options.WillPayload = session.WillPayload();
 
-        using var timer = new CancellationTokenSource(Timing.ConnectTimeout, _time);
+        using var timer = new CancellationTokenSource(Timing.ConnectTimeout, time);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timer.Token);
         try
         {
@@ -211,7 +210,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                 throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
             }
 
-            await _session.SetUpAsync(attempt.Token).ConfigureAwait(false);
+            await session.SetUpAsync(attempt.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -225,15 +224,15 @@ internal sealed class MqttConnection : IAsyncDisposable
             throw;
         }
 
-        var connected = new MqttConnected(_everConnected, _time.GetUtcNow() - _lostAt);
-        _everConnected = true;
-        _lastFailure = null;
+        var connected = new MqttConnected(everConnected, time.GetUtcNow() - lostAt);
+        everConnected = true;
+        lastFailure = null;
         Connected?.Invoke(connected);
     }
 
     private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
     {
-        if (!e.ClientWasConnected || _stopping.IsCancellationRequested)
+        if (!e.ClientWasConnected || stopping.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }
@@ -244,11 +243,11 @@ internal sealed class MqttConnection : IAsyncDisposable
             { Reason: MqttClientDisconnectReason.NormalDisconnection } => "the broker closed the connection",
             _ => $"the broker disconnected: {e.Reason}{(string.IsNullOrEmpty(e.ReasonString) ? "" : $" ({e.ReasonString})")}",
         };
-        _lostAt = _time.GetUtcNow();
-        _lastFailure = null;
-        _logger.LogWarning("{Label} connection to {Endpoint} lost: {Reason}; reconnecting, {WhileLost}", _session.Label, Endpoint, reason, _session.WhileLost);
+        lostAt = time.GetUtcNow();
+        lastFailure = null;
+        logger.LogWarning("{Label} connection to {Endpoint} lost: {Reason}; reconnecting, {WhileLost}", session.Label, Endpoint, reason, session.WhileLost);
         Lost?.Invoke(reason);
-        _reconnectNeeded.Release();
+        reconnectNeeded.Release();
         return Task.CompletedTask;
     }
 
@@ -259,7 +258,7 @@ internal sealed class MqttConnection : IAsyncDisposable
         {
             try
             {
-                await _reconnectNeeded.WaitAsync(stopping).ConfigureAwait(false);
+                await reconnectNeeded.WaitAsync(stopping).ConfigureAwait(false);
                 await reconnect.ExecuteAsync(ConnectOnceAsync, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -269,24 +268,24 @@ internal sealed class MqttConnection : IAsyncDisposable
             catch (Exception e)
             {
                 // Only an unexpected error gets here (connect failures are retried): log it and try again later.
-                _logger.LogError(e, "The {Label} reconnect loop failed; trying again in {Delay} s", _session.Label, Timing.MaxReconnectDelay.TotalSeconds);
+                logger.LogError(e, "The {Label} reconnect loop failed; trying again in {Delay} s", session.Label, Timing.MaxReconnectDelay.TotalSeconds);
                 try
                 {
-                    await Task.Delay(Timing.MaxReconnectDelay, _time, stopping).ConfigureAwait(false);
+                    await Task.Delay(Timing.MaxReconnectDelay, time, stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     return;
                 }
 
-                _reconnectNeeded.Release();
+                reconnectNeeded.Release();
             }
         }
     }
 
     /// <summary>Retries every failed connect attempt with exponential backoff from the reconnect delay up to its maximum.</summary>
     private ResiliencePipeline Backoff(int maxRetryAttempts, bool jitter, Action<string, int, TimeSpan> onRetry) =>
-        new ResiliencePipelineBuilder { TimeProvider = _time }
+        new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(IsConnectFailure),
@@ -306,16 +305,16 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// <summary>A warning when the reason changes, otherwise debug: an outage logs once, not every attempt.</summary>
     private void LogAttemptFailure(string reason, int attempt, TimeSpan nextDelay)
     {
-        if (reason == _lastFailure)
+        if (reason == lastFailure)
         {
-            _logger.LogDebug("{Label} reconnect to {Endpoint} failed (attempt {Attempt}): {Reason}; next try in {Delay:0.0} s",
-                _session.Label, Endpoint, attempt + 1, reason, nextDelay.TotalSeconds);
+            logger.LogDebug("{Label} reconnect to {Endpoint} failed (attempt {Attempt}): {Reason}; next try in {Delay:0.0} s",
+                session.Label, Endpoint, attempt + 1, reason, nextDelay.TotalSeconds);
             return;
         }
 
-        _lastFailure = reason;
-        _logger.LogWarning("Cannot reach the MQTT broker at {Endpoint} ({Label}): {Reason}; retrying with backoff (at most every {Max:0} s)",
-            Endpoint, _session.Label, reason, Timing.MaxReconnectDelay.TotalSeconds);
+        lastFailure = reason;
+        logger.LogWarning("Cannot reach the MQTT broker at {Endpoint} ({Label}): {Reason}; retrying with backoff (at most every {Max:0} s)",
+            Endpoint, session.Label, reason, Timing.MaxReconnectDelay.TotalSeconds);
     }
 
     /// <summary>Every failed attempt is retried; only cancellation ends the retries.</summary>

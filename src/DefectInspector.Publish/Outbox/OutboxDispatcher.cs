@@ -17,7 +17,7 @@ public sealed class OutboxDispatcher(SqliteOutbox outbox, IMessagePublisher publ
 
     private static readonly TimeSpan RemoveRetry = TimeSpan.FromSeconds(1);
 
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TimeProvider time = time ?? TimeProvider.System;
 
     /// <summary>Runs until <paramref name="cancellation"/>; what is not acknowledged by then stays for the next start.</summary>
     public async Task RunAsync(CancellationToken cancellation)
@@ -70,7 +70,7 @@ public sealed class OutboxDispatcher(SqliteOutbox outbox, IMessagePublisher publ
                 }
 
                 warned = true;
-                await Task.Delay(RemoveRetry, _time, cancellation).ConfigureAwait(false);
+                await Task.Delay(RemoveRetry, time, cancellation).ConfigureAwait(false);
             }
         }
     }

@@ -39,45 +39,45 @@ public sealed class SqliteOutbox : IDisposable
     // after this long, so a later file of the same name is not given an old id.
     private static readonly TimeSpan PendingKeptFor = TimeSpan.FromDays(7);
 
-    private readonly SqliteConnection _db;
-    private readonly string _path;
-    private readonly long _maxBytes;
-    private readonly IAlarmSink _alarms;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
-    private readonly Channel<bool> _appended = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SqliteConnection db;
+    private readonly string path;
+    private readonly long maxBytes;
+    private readonly IAlarmSink alarms;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly Lock gate = new();
+    private readonly Channel<bool> appended = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    private long _count;
-    private long _bytes;
-    private long _lastFrame;
-    private long _dropped;
-    private long _droppedUnreported;
-    private DateTimeOffset _lastDropWarning = DateTimeOffset.MinValue;
-    private bool _overCap;
-    private string? _failing;
-    private bool _disposed;
+    private long count;
+    private long bytes;
+    private long lastFrame;
+    private long dropped;
+    private long droppedUnreported;
+    private DateTimeOffset lastDropWarning = DateTimeOffset.MinValue;
+    private bool overCap;
+    private string? failing;
+    private bool disposed;
 
     private SqliteOutbox(SqliteConnection db, string path, long maxBytes, IAlarmSink alarms, ILogger logger, TimeProvider time)
     {
-        _db = db;
-        _path = path;
-        _maxBytes = maxBytes;
-        _alarms = alarms;
-        _logger = logger;
-        _time = time;
+        this.db = db;
+        this.path = path;
+        this.maxBytes = maxBytes;
+        this.alarms = alarms;
+        this.logger = logger;
+        this.time = time;
         using (var command = Command("SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(MAX(frame), 0) FROM messages"))
         using (var reader = command.ExecuteReader())
         {
             reader.Read();
-            _count = reader.GetInt64(0);
-            _bytes = reader.GetInt64(1);
-            _lastFrame = reader.GetInt64(2);
+            count = reader.GetInt64(0);
+            bytes = reader.GetInt64(1);
+            lastFrame = reader.GetInt64(2);
         }
 
         using (var prune = Command("DELETE FROM pending WHERE stored_at < $before"))
         {
-            prune.Parameters.AddWithValue("$before", (_time.GetUtcNow() - PendingKeptFor).ToUnixTimeMilliseconds());
+            prune.Parameters.AddWithValue("$before", (this.time.GetUtcNow() - PendingKeptFor).ToUnixTimeMilliseconds());
             prune.ExecuteNonQuery();
         }
 
@@ -89,9 +89,9 @@ public sealed class SqliteOutbox : IDisposable
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                return _count;
+                return count;
             }
         }
     }
@@ -101,27 +101,27 @@ public sealed class SqliteOutbox : IDisposable
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                return _bytes;
+                return bytes;
             }
         }
     }
 
     /// <summary>Routine messages dropped or refused by the size cap since this outbox was opened.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => Interlocked.Read(ref dropped);
 
     /// <summary>How long the oldest waiting message has waited; zero when none waits.</summary>
     public TimeSpan OldestAge
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
+                ObjectDisposedException.ThrowIf(disposed, this);
                 using var command = Command("SELECT stored_at FROM messages ORDER BY seq LIMIT 1");
                 return command.ExecuteScalar() is long storedAt
-                    ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(storedAt)
+                    ? time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(storedAt)
                     : TimeSpan.Zero;
             }
         }
@@ -143,9 +143,9 @@ public sealed class SqliteOutbox : IDisposable
         time ??= TimeProvider.System;
         var db = SqliteStore.Open(path, "Outbox", "the messages it held are not delivered", CreateSchema, logger, time);
         var outbox = new SqliteOutbox(db, path, maxBytes, alarms, logger, time);
-        if (outbox._count > 0)
+        if (outbox.count > 0)
         {
-            logger.LogInformation("Outbox {Path}: {Count} message(s) from before the start wait for delivery", path, outbox._count);
+            logger.LogInformation("Outbox {Path}: {Count} message(s) from before the start wait for delivery", path, outbox.count);
         }
 
         return outbox;
@@ -160,24 +160,24 @@ public sealed class SqliteOutbox : IDisposable
     {
         ArgumentNullException.ThrowIfNull(messages);
         long incoming = messages.Sum(SizeOf);
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
         OutboxAppend result;
         long dropped;
-        lock (_gate)
+        lock (gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(disposed, this);
             long droppedBytes;
             try
             {
                 Execute("BEGIN IMMEDIATE");
-                (dropped, droppedBytes) = _bytes + incoming > _maxBytes ? DropRoutine(_bytes + incoming - _maxBytes) : (0, 0);
-                if (_bytes - droppedBytes + incoming > _maxBytes && priority == OutboxPriority.Routine)
+                (dropped, droppedBytes) = bytes + incoming > maxBytes ? DropRoutine(bytes + incoming - maxBytes) : (0, 0);
+                if (bytes - droppedBytes + incoming > maxBytes && priority == OutboxPriority.Routine)
                 {
                     result = OutboxAppend.Refused;
                 }
                 else
                 {
-                    Insert(messages, _lastFrame + 1, priority, now);
+                    Insert(messages, lastFrame + 1, priority, now);
                     if (pending is not null)
                     {
                         Remember(pending, now);
@@ -194,13 +194,13 @@ public sealed class SqliteOutbox : IDisposable
                 throw Failed(e, "store a frame's messages");
             }
 
-            _count -= dropped;
-            _bytes -= droppedBytes;
+            count -= dropped;
+            bytes -= droppedBytes;
             if (result == OutboxAppend.Stored)
             {
-                _lastFrame++;
-                _count += messages.Count;
-                _bytes += incoming;
+                lastFrame++;
+                count += messages.Count;
+                bytes += incoming;
             }
 
             Recovered();
@@ -215,7 +215,7 @@ public sealed class SqliteOutbox : IDisposable
         ReportDropped(dropped);
         if (result == OutboxAppend.Stored)
         {
-            _appended.Writer.TryWrite(true);
+            appended.Writer.TryWrite(true);
         }
 
         return result;
@@ -224,9 +224,9 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>Up to <paramref name="max"/> waiting messages after sequence <paramref name="after"/>, oldest first.</summary>
     public IReadOnlyList<OutboxEntry> Read(long after, int max)
     {
-        lock (_gate)
+        lock (gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(disposed, this);
             using var command = Command("SELECT seq, topic, payload, content_type, retain, correlation, stored_at, schema FROM messages WHERE seq > $after ORDER BY seq LIMIT $max");
             command.Parameters.AddWithValue("$after", after);
             command.Parameters.AddWithValue("$max", max);
@@ -246,9 +246,9 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>Removes an acknowledged message. Throws <see cref="OutboxWriteException"/> when the database cannot be written.</summary>
     public void Remove(long sequence)
     {
-        lock (_gate)
+        lock (gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(disposed, this);
             try
             {
                 using var command = Command("DELETE FROM messages WHERE seq = $seq RETURNING size");
@@ -257,8 +257,8 @@ public sealed class SqliteOutbox : IDisposable
                 // Gone already when the cap dropped it while it was being published.
                 if (command.ExecuteScalar() is long size)
                 {
-                    _count--;
-                    _bytes -= size;
+                    count--;
+                    bytes -= size;
                 }
             }
             catch (SqliteException e)
@@ -278,9 +278,9 @@ public sealed class SqliteOutbox : IDisposable
     /// </summary>
     public string? PendingId(string source, string frameRef)
     {
-        lock (_gate)
+        lock (gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(disposed, this);
             try
             {
                 using var command = Command("SELECT id FROM pending WHERE source = $source AND frame_ref = $ref");
@@ -290,7 +290,7 @@ public sealed class SqliteOutbox : IDisposable
             }
             catch (SqliteException e)
             {
-                _logger.LogWarning("Outbox {Path}: cannot look up pending frame {FrameRef} of {Source}: {Reason}", _path, frameRef, source, e.Message);
+                logger.LogWarning("Outbox {Path}: cannot look up pending frame {FrameRef} of {Source}: {Reason}", path, frameRef, source, e.Message);
                 return null;
             }
         }
@@ -300,9 +300,9 @@ public sealed class SqliteOutbox : IDisposable
     public void Forget(PendingFrame pending)
     {
         ArgumentNullException.ThrowIfNull(pending);
-        lock (_gate)
+        lock (gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ObjectDisposedException.ThrowIf(disposed, this);
             try
             {
                 using var command = Command("DELETE FROM pending WHERE source = $source AND frame_ref = $ref AND id = $id");
@@ -321,11 +321,11 @@ public sealed class SqliteOutbox : IDisposable
     /// <summary>Completes when something was appended since the last call, or after <paramref name="timeout"/>.</summary>
     public async Task WaitForAppendAsync(TimeSpan timeout, CancellationToken cancellation)
     {
-        using var timer = new CancellationTokenSource(timeout, _time);
+        using var timer = new CancellationTokenSource(timeout, time);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation, timer.Token);
         try
         {
-            await _appended.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+            await appended.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -334,22 +334,22 @@ public sealed class SqliteOutbox : IDisposable
 
     public void Dispose()
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_disposed)
+            if (disposed)
             {
                 return;
             }
 
-            _disposed = true;
-            _db.Dispose();
+            disposed = true;
+            db.Dispose();
         }
     }
 
     /// <summary>For tests: SQLite's page limit makes the database report a full disk (SQLITE_FULL) without filling one.</summary>
     internal void LimitPages(long maxPages)
     {
-        lock (_gate)
+        lock (gate)
         {
             Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA max_page_count = {maxPages}"));
         }
@@ -359,7 +359,7 @@ public sealed class SqliteOutbox : IDisposable
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
                 using var command = Command("PRAGMA page_count");
                 return (long)command.ExecuteScalar()!;
@@ -492,44 +492,44 @@ public sealed class SqliteOutbox : IDisposable
         bool full = e.SqliteErrorCode == SqliteFull;
         string code = full ? AlarmCodes.StorageFull : AlarmCodes.StorageError;
         string message = full
-            ? $"disk full: the outbox {_path} cannot {what}; inspection waits until there is space"
-            : $"the outbox {_path} cannot {what} ({e.Message}); inspection waits";
-        if (_failing is not null && _failing != code)
+            ? $"disk full: the outbox {path} cannot {what}; inspection waits until there is space"
+            : $"the outbox {path} cannot {what} ({e.Message}); inspection waits";
+        if (failing is not null && failing != code)
         {
-            _alarms.Clear(_failing);
+            alarms.Clear(failing);
         }
 
-        _failing = code;
-        _alarms.Raise(code, message);
+        failing = code;
+        alarms.Raise(code, message);
         return new OutboxWriteException(message, full, e);
     }
 
     private void Recovered()
     {
-        if (_failing is { } code)
+        if (failing is { } code)
         {
-            _failing = null;
-            _alarms.Clear(code);
+            failing = null;
+            alarms.Clear(code);
         }
     }
 
     private void UpdateOverCap()
     {
-        bool over = _bytes > _maxBytes;
-        if (over == _overCap)
+        bool over = bytes > maxBytes;
+        if (over == overCap)
         {
             return;
         }
 
-        _overCap = over;
+        overCap = over;
         if (over)
         {
-            _alarms.Raise(AlarmCodes.OutboxOverCap, string.Create(CultureInfo.InvariantCulture,
-                $"NG and uncertain messages alone fill the outbox cap of {_maxBytes / (1024.0 * 1024.0):0.#} MB: they are kept, new OK verdicts are not stored until the broker takes them"));
+            alarms.Raise(AlarmCodes.OutboxOverCap, string.Create(CultureInfo.InvariantCulture,
+                $"NG and uncertain messages alone fill the outbox cap of {maxBytes / (1024.0 * 1024.0):0.#} MB: they are kept, new OK verdicts are not stored until the broker takes them"));
         }
         else
         {
-            _alarms.Clear(AlarmCodes.OutboxOverCap);
+            alarms.Clear(AlarmCodes.OutboxOverCap);
         }
     }
 
@@ -540,22 +540,22 @@ public sealed class SqliteOutbox : IDisposable
             return;
         }
 
-        long total = Interlocked.Add(ref _dropped, messages);
-        long unreported = Interlocked.Add(ref _droppedUnreported, messages);
-        var now = _time.GetUtcNow();
-        lock (_gate)
+        long total = Interlocked.Add(ref dropped, messages);
+        long unreported = Interlocked.Add(ref droppedUnreported, messages);
+        var now = time.GetUtcNow();
+        lock (gate)
         {
-            if (now - _lastDropWarning < DropWarningInterval)
+            if (now - lastDropWarning < DropWarningInterval)
             {
                 return;
             }
 
-            _lastDropWarning = now;
+            lastDropWarning = now;
         }
 
-        Interlocked.Add(ref _droppedUnreported, -unreported);
-        _logger.LogWarning("Outbox at its cap of {CapMegabytes:0.#} MB while the broker does not take messages: {Dropped} OK message(s) dropped, oldest first ({Total} since start); NG and uncertain ones are kept",
-            _maxBytes / (1024.0 * 1024.0), unreported, total);
+        Interlocked.Add(ref droppedUnreported, -unreported);
+        logger.LogWarning("Outbox at its cap of {CapMegabytes:0.#} MB while the broker does not take messages: {Dropped} OK message(s) dropped, oldest first ({Total} since start); NG and uncertain ones are kept",
+            maxBytes / (1024.0 * 1024.0), unreported, total);
     }
 
     private void RollBack()
@@ -578,7 +578,7 @@ public sealed class SqliteOutbox : IDisposable
 
     private SqliteCommand Command(string sql)
     {
-        var command = _db.CreateCommand();
+        var command = db.CreateCommand();
         command.CommandText = sql;
         return command;
     }

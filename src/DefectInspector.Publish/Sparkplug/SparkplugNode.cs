@@ -25,40 +25,40 @@ public sealed class SparkplugNode : IAsyncDisposable
 {
     private const int New = 0, Started = 1, Stopped = 2;
 
-    private readonly SparkplugTopics _topics;
-    private readonly IReadOnlyList<string> _devices;
-    private readonly IReadOnlyDictionary<string, string> _nodeProperties;
-    private readonly Func<string, SparkplugDeviceMetrics> _currentMetrics;
-    private readonly BdSeqFile _bdSeqFile;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly MqttConnection _connection;
-    private readonly Lock _gate = new();
-    private readonly Queue<PendingData> _pending = new();
-    private readonly Channel<bool> _work = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly TaskCompletionSource _firstBirth = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SparkplugTopics topics;
+    private readonly IReadOnlyList<string> devices;
+    private readonly IReadOnlyDictionary<string, string> nodeProperties;
+    private readonly Func<string, SparkplugDeviceMetrics> currentMetrics;
+    private readonly BdSeqFile bdSeqFile;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly MqttConnection connection;
+    private readonly Lock gate = new();
+    private readonly Queue<PendingData> pending = new();
+    private readonly Channel<bool> work = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource firstBirth = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private Task _sendLoop = Task.CompletedTask;
-    private int _state = New;
-    private int _disposed;
+    private Task sendLoop = Task.CompletedTask;
+    private int state = New;
+    private int disposed;
 
     // The connection's bdSeq (and the one its CONNECT is trying), and whether it is set up (subscribed) and owes
     // births: written by the connect path and the receive path, read by the send loop.
-    private long _bdSeq;
-    private long _connectingBdSeq;
-    private volatile bool _ready;
-    private volatile bool _birthNeeded;
+    private long bdSeq;
+    private long connectingBdSeq;
+    private volatile bool ready;
+    private volatile bool birthNeeded;
 
     // Only the send loop touches these.
-    private long _seq;
-    private bool _everConnected;
+    private long seq;
+    private bool everConnected;
 
-    // Under _gate: how many times the devices were born, and the DDATA dropped for want of room since the last report.
-    private long _births;
-    private long _dropped;
+    // Under gate: how many times the devices were born, and the DDATA dropped for want of room since the last report.
+    private long births;
+    private long dropped;
 
     // For the logs only: when the connection was lost or the devices last born.
-    private DateTimeOffset _lostAt;
+    private DateTimeOffset lostAt;
 
     /// <param name="broker">The broker, TLS and credentials; the node opens its own connection with them.</param>
     /// <param name="groupId">The Sparkplug group id; no '/', '+' or '#'.</param>
@@ -92,13 +92,13 @@ public sealed class SparkplugNode : IAsyncDisposable
             throw new ArgumentException("two cameras have the same name: Sparkplug device ids must be unique", nameof(devices));
         }
 
-        _topics = new SparkplugTopics(groupId, edgeNodeId);
-        _devices = [.. devices];
-        _nodeProperties = new Dictionary<string, string>(nodeProperties, StringComparer.Ordinal);
-        _currentMetrics = currentMetrics;
-        _bdSeqFile = new BdSeqFile(stateDirectory);
-        _logger = logger;
-        _time = time ?? TimeProvider.System;
+        topics = new SparkplugTopics(groupId, edgeNodeId);
+        this.devices = [.. devices];
+        this.nodeProperties = new Dictionary<string, string>(nodeProperties, StringComparer.Ordinal);
+        this.currentMetrics = currentMetrics;
+        bdSeqFile = new BdSeqFile(stateDirectory);
+        this.logger = logger;
+        this.time = time ?? TimeProvider.System;
 
         // Sparkplug B 3.0 on MQTT 5: clean start and no session, so commands sent while the node was away are not
         // replayed; the NDEATH Will with QoS 1 and not retained.
@@ -106,7 +106,7 @@ public sealed class SparkplugNode : IAsyncDisposable
         {
             Label = "Sparkplug",
             Will = will => will
-                .WithWillTopic(_topics.NodeDeath)
+                .WithWillTopic(topics.NodeDeath)
                 .WithWillRetain(false)
                 .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce),
             WillPayload = NextDeath,
@@ -114,19 +114,19 @@ public sealed class SparkplugNode : IAsyncDisposable
             WhileLost = "DDATA is held as history",
             WillName = "the NDEATH Will",
         };
-        _connection = new MqttConnection(broker, clientId.Trim(), session, logger, _time);
-        _connection.Connected += OnConnected;
-        _connection.Lost += OnLost;
-        _connection.Client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
+        connection = new MqttConnection(broker, clientId.Trim(), session, logger, this.time);
+        connection.Connected += OnConnected;
+        connection.Lost += OnLost;
+        connection.Client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
     }
 
     /// <summary>host:port of the broker, for messages and health.</summary>
-    public string Endpoint => _connection.Endpoint;
+    public string Endpoint => connection.Endpoint;
 
-    public string ClientId => _connection.ClientId;
+    public string ClientId => connection.ClientId;
 
     /// <summary>True while connected, subscribed to commands and born (or about to be).</summary>
-    public bool IsConnected => _ready && _connection.IsConnected;
+    public bool IsConnected => ready && connection.IsConnected;
 
     /// <summary>How many DDATA messages are held while disconnected before the oldest are dropped; 1 or more.</summary>
     public int HistoryCapacity
@@ -144,8 +144,8 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// <summary>Backoff and timeouts of the connection; tests shorten them.</summary>
     internal MqttConnectionTiming Timing
     {
-        get => _connection.Timing;
-        init => _connection.Timing = value;
+        get => connection.Timing;
+        init => connection.Timing = value;
     }
 
     /// <summary>
@@ -156,18 +156,18 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellation)
     {
-        if (Interlocked.CompareExchange(ref _state, Started, New) != New)
+        if (Interlocked.CompareExchange(ref state, Started, New) != New)
         {
             throw new InvalidOperationException("the Sparkplug node was already started (or stopped): make a new one");
         }
 
-        var stopping = _connection.Stopping;
-        _sendLoop = Task.Run(() => RunSendLoopAsync(stopping), CancellationToken.None);
-        await _connection.StartAsync(cancellation).ConfigureAwait(false);
+        var stopping = connection.Stopping;
+        sendLoop = Task.Run(() => RunSendLoopAsync(stopping), CancellationToken.None);
+        await connection.StartAsync(cancellation).ConfigureAwait(false);
 
         // The births follow on the send loop; a connection lost meanwhile births again on reconnect, so don't wait forever.
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stopping);
-        await Task.WhenAny(_firstBirth.Task, Task.Delay(Timing.ConnectTimeout, _time, linked.Token)).ConfigureAwait(false);
+        await Task.WhenAny(firstBirth.Task, Task.Delay(Timing.ConnectTimeout, time, linked.Token)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -186,7 +186,7 @@ public sealed class SparkplugNode : IAsyncDisposable
     public void StateChanged(string device, SparkplugDeviceMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         Enqueue(device, SparkplugPayloads.StateMetrics(metrics, now), now);
     }
 
@@ -196,66 +196,66 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellation)
     {
-        if (Interlocked.Exchange(ref _state, Stopped) != Started)
+        if (Interlocked.Exchange(ref state, Stopped) != Started)
         {
             return;
         }
 
         // The send loop ends first, so that nothing follows the NDEATH.
-        await _connection.StopReconnectingAsync().ConfigureAwait(false);
-        await _sendLoop.ConfigureAwait(false);
-        long bdSeq = Interlocked.Read(ref _bdSeq);
-        if (await _connection.CloseAsync(PublishDeathAsync, cancellation).ConfigureAwait(false) == MqttClose.Clean)
+        await connection.StopReconnectingAsync().ConfigureAwait(false);
+        await sendLoop.ConfigureAwait(false);
+        long bdSeq = Interlocked.Read(ref this.bdSeq);
+        if (await connection.CloseAsync(PublishDeathAsync, cancellation).ConfigureAwait(false) == MqttClose.Clean)
         {
-            _logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} stopped: NDEATH bdSeq {BdSeq} published", _topics.GroupId, _topics.EdgeNodeId, bdSeq);
+            logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} stopped: NDEATH bdSeq {BdSeq} published", topics.GroupId, topics.EdgeNodeId, bdSeq);
         }
 
         // QoS 1 here, unlike the other messages: the broker must have it before the normal disconnect drops the Will.
         Task PublishDeathAsync(CancellationToken timeout) =>
-            _connection.Client.PublishAsync(Message(_topics.NodeDeath, SparkplugPayloads.NodeDeath(bdSeq), MqttQualityOfServiceLevel.AtLeastOnce), timeout);
+            connection.Client.PublishAsync(Message(topics.NodeDeath, SparkplugPayloads.NodeDeath(bdSeq), MqttQualityOfServiceLevel.AtLeastOnce), timeout);
     }
 
     /// <summary><see cref="StopAsync"/> (bounded by the connect timeout), then releases the client.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
         {
             return;
         }
 
-        using (var timeout = new CancellationTokenSource(Timing.ConnectTimeout, _time))
+        using (var timeout = new CancellationTokenSource(Timing.ConnectTimeout, time))
         {
             await StopAsync(timeout.Token).ConfigureAwait(false);
         }
 
-        Interlocked.Exchange(ref _state, Stopped);
-        await _connection.StopReconnectingAsync().ConfigureAwait(false);
-        await _sendLoop.ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        Interlocked.Exchange(ref state, Stopped);
+        await connection.StopReconnectingAsync().ConfigureAwait(false);
+        await sendLoop.ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
     }
 
     private void Enqueue(string device, IEnumerable<Payload.Types.Metric> metrics, DateTimeOffset at)
     {
-        if (!_devices.Contains(device, StringComparer.Ordinal))
+        if (!devices.Contains(device, StringComparer.Ordinal))
         {
-            throw new ArgumentException($"\"{device}\" is not one of this Sparkplug node's devices ({string.Join(", ", _devices)})", nameof(device));
+            throw new ArgumentException($"\"{device}\" is not one of this Sparkplug node's devices ({string.Join(", ", devices)})", nameof(device));
         }
 
-        lock (_gate)
+        lock (gate)
         {
-            if (_pending.Count >= HistoryCapacity)
+            if (pending.Count >= HistoryCapacity)
             {
-                _pending.Dequeue();
-                if (_dropped++ == 0)
+                pending.Dequeue();
+                if (dropped++ == 0)
                 {
-                    _logger.LogWarning("Sparkplug history is full ({Capacity} DDATA held while disconnected): dropping the oldest", HistoryCapacity);
+                    logger.LogWarning("Sparkplug history is full ({Capacity} DDATA held while disconnected): dropping the oldest", HistoryCapacity);
                 }
             }
 
-            _pending.Enqueue(new PendingData(device, _births, [.. metrics], at));
+            pending.Enqueue(new PendingData(device, births, [.. metrics], at));
         }
 
-        _work.Writer.TryWrite(true);
+        work.Writer.TryWrite(true);
     }
 
     /// <summary>
@@ -264,39 +264,39 @@ public sealed class SparkplugNode : IAsyncDisposable
     /// </summary>
     private byte[] NextDeath()
     {
-        long bdSeq = _bdSeqFile.Next();
-        Interlocked.Exchange(ref _connectingBdSeq, bdSeq);
+        long bdSeq = bdSeqFile.Next();
+        Interlocked.Exchange(ref connectingBdSeq, bdSeq);
         return SparkplugPayloads.NodeDeath(bdSeq);
     }
 
     /// <summary>After every CONNACK: the connection's bdSeq, then the command subscriptions; the send loop births.</summary>
     private async Task SetUpSessionAsync(CancellationToken cancellation)
     {
-        Interlocked.Exchange(ref _bdSeq, Interlocked.Read(ref _connectingBdSeq));
+        Interlocked.Exchange(ref bdSeq, Interlocked.Read(ref connectingBdSeq));
 
         // Subscribed before NBIRTH (the specification's order): a host that answers a birth with a command is heard.
         var subscribe = new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(f => f.WithTopic(_topics.NodeCommand).WithAtLeastOnceQoS())
-            .WithTopicFilter(f => f.WithTopic(_topics.DeviceCommands).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(topics.NodeCommand).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(topics.DeviceCommands).WithAtLeastOnceQoS())
             .Build();
-        var subscribed = await _connection.Client.SubscribeAsync(subscribe, cancellation).ConfigureAwait(false);
+        var subscribed = await connection.Client.SubscribeAsync(subscribe, cancellation).ConfigureAwait(false);
         foreach (var item in subscribed.Items.Where(i => i.ResultCode is not (MqttClientSubscribeResultCode.GrantedQoS0 or MqttClientSubscribeResultCode.GrantedQoS1)))
         {
-            _logger.LogError("The MQTT broker refused the Sparkplug command subscription {Filter}: {ResultCode}", item.TopicFilter.Topic, item.ResultCode);
+            logger.LogError("The MQTT broker refused the Sparkplug command subscription {Filter}: {ResultCode}", item.TopicFilter.Topic, item.ResultCode);
         }
     }
 
     private void OnConnected(MqttConnected connected)
     {
-        _birthNeeded = true;
-        _ready = true;
-        _work.Writer.TryWrite(true);
+        birthNeeded = true;
+        ready = true;
+        work.Writer.TryWrite(true);
     }
 
     private void OnLost(string reason)
     {
-        _ready = false;
-        _lostAt = _time.GetUtcNow();
+        ready = false;
+        lostAt = time.GetUtcNow();
     }
 
     /// <summary>
@@ -309,7 +309,7 @@ public sealed class SparkplugNode : IAsyncDisposable
         {
             try
             {
-                await _work.Reader.ReadAsync(stopping).ConfigureAwait(false);
+                await work.Reader.ReadAsync(stopping).ConfigureAwait(false);
                 await SendAsync(stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -319,11 +319,11 @@ public sealed class SparkplugNode : IAsyncDisposable
             catch (Exception e) when (MqttFailures.IsConnectionProblem(e))
             {
                 // What was not sent stays held; the reconnect births again and sends it as history.
-                _logger.LogDebug("Sparkplug publish to {Endpoint} failed: {Reason}; waiting for the connection", Endpoint, MqttFailures.Describe(e));
+                logger.LogDebug("Sparkplug publish to {Endpoint} failed: {Reason}; waiting for the connection", Endpoint, MqttFailures.Describe(e));
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "The Sparkplug send loop failed; the node births again on the next connect or Rebirth command");
+                logger.LogError(e, "The Sparkplug send loop failed; the node births again on the next connect or Rebirth command");
             }
         }
     }
@@ -331,19 +331,19 @@ public sealed class SparkplugNode : IAsyncDisposable
     private async Task SendAsync(CancellationToken stopping)
     {
         int historical = 0;
-        while (!stopping.IsCancellationRequested && _ready)
+        while (!stopping.IsCancellationRequested && ready)
         {
             // Births first, also when a new connection or a Rebirth command asks for them in the middle of the held data.
-            if (_birthNeeded)
+            if (birthNeeded)
             {
-                _birthNeeded = false;
+                birthNeeded = false;
                 try
                 {
                     await PublishBirthsAsync().ConfigureAwait(false);
                 }
                 catch
                 {
-                    _birthNeeded = true;
+                    birthNeeded = true;
                     throw;
                 }
 
@@ -352,14 +352,14 @@ public sealed class SparkplugNode : IAsyncDisposable
 
             PendingData item;
             long births;
-            lock (_gate)
+            lock (gate)
             {
-                if (!_pending.TryPeek(out item!))
+                if (!pending.TryPeek(out item!))
                 {
                     break;
                 }
 
-                births = _births;
+                births = this.births;
             }
 
             // Produced before the latest DBIRTH, which already carried newer values: history, not the present.
@@ -373,72 +373,72 @@ public sealed class SparkplugNode : IAsyncDisposable
                 historical++;
             }
 
-            await PublishAsync(_topics.DeviceData(item.Device), SparkplugPayloads.DeviceData(item.Metrics, NextSeq(), item.At)).ConfigureAwait(false);
-            lock (_gate)
+            await PublishAsync(topics.DeviceData(item.Device), SparkplugPayloads.DeviceData(item.Metrics, NextSeq(), item.At)).ConfigureAwait(false);
+            lock (gate)
             {
-                _pending.Dequeue();
+                pending.Dequeue();
             }
         }
 
         if (historical > 0)
         {
             long dropped;
-            lock (_gate)
+            lock (gate)
             {
-                dropped = _dropped;
-                _dropped = 0;
+                dropped = this.dropped;
+                this.dropped = 0;
             }
 
-            _logger.LogInformation("Sparkplug sent {Count} DDATA held while disconnected as historical data ({Dropped} older ones were dropped)",
+            logger.LogInformation("Sparkplug sent {Count} DDATA held while disconnected as historical data ({Dropped} older ones were dropped)",
                 historical, dropped);
         }
     }
 
     private async Task PublishBirthsAsync()
     {
-        long bdSeq = Interlocked.Read(ref _bdSeq);
-        var now = _time.GetUtcNow();
-        lock (_gate)
+        long bdSeq = Interlocked.Read(ref this.bdSeq);
+        var now = time.GetUtcNow();
+        lock (gate)
         {
-            _births++;
+            births++;
         }
 
-        _seq = 0;
-        await PublishAsync(_topics.NodeBirth, SparkplugPayloads.NodeBirth(bdSeq, _nodeProperties, now)).ConfigureAwait(false);
-        foreach (string device in _devices)
+        seq = 0;
+        await PublishAsync(topics.NodeBirth, SparkplugPayloads.NodeBirth(bdSeq, nodeProperties, now)).ConfigureAwait(false);
+        foreach (string device in devices)
         {
-            await PublishAsync(_topics.DeviceBirth(device), SparkplugPayloads.DeviceBirth(_currentMetrics(device), NextSeq(), now)).ConfigureAwait(false);
+            await PublishAsync(topics.DeviceBirth(device), SparkplugPayloads.DeviceBirth(currentMetrics(device), NextSeq(), now)).ConfigureAwait(false);
         }
 
-        if (_everConnected)
+        if (everConnected)
         {
-            _logger.LogInformation("Sparkplug births published again (bdSeq {BdSeq}, {Devices} devices) after {Downtime:0.0} s",
-                bdSeq, _devices.Count, (now - _lostAt).TotalSeconds);
+            logger.LogInformation("Sparkplug births published again (bdSeq {BdSeq}, {Devices} devices) after {Downtime:0.0} s",
+                bdSeq, devices.Count, (now - lostAt).TotalSeconds);
         }
         else
         {
-            _logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} born on {Endpoint} as {ClientId} (bdSeq {BdSeq}, {Devices} devices)",
-                _topics.GroupId, _topics.EdgeNodeId, Endpoint, ClientId, bdSeq, _devices.Count);
+            logger.LogInformation("Sparkplug edge node {GroupId}/{EdgeNodeId} born on {Endpoint} as {ClientId} (bdSeq {BdSeq}, {Devices} devices)",
+                topics.GroupId, topics.EdgeNodeId, Endpoint, ClientId, bdSeq, devices.Count);
         }
 
-        _everConnected = true;
-        _lostAt = now;
-        _firstBirth.TrySetResult();
+        everConnected = true;
+        lostAt = now;
+        firstBirth.TrySetResult();
     }
 
     private async Task PublishAsync(string topic, byte[] payload)
     {
-        using var timeout = new CancellationTokenSource(Timing.ConnectTimeout, _time);
-        await _connection.Client.PublishAsync(Message(topic, payload, MqttQualityOfServiceLevel.AtMostOnce), timeout.Token).ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(Timing.ConnectTimeout, time);
+        await connection.Client.PublishAsync(Message(topic, payload, MqttQualityOfServiceLevel.AtMostOnce), timeout.Token).ConfigureAwait(false);
     }
 
-    private long NextSeq() => _seq = (_seq + 1) % 256;
+    private long NextSeq() => seq = (seq + 1) % 256;
 
     private async Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         string topic = e.ApplicationMessage.Topic;
-        string? device = _topics.CommandedDevice(topic);
-        if (topic != _topics.NodeCommand && device is null)
+        string? device = topics.CommandedDevice(topic);
+        if (topic != topics.NodeCommand && device is null)
         {
             return;
         }
@@ -450,7 +450,7 @@ public sealed class SparkplugNode : IAsyncDisposable
         }
         catch (InvalidProtocolBufferException bad)
         {
-            _logger.LogWarning("Ignored a Sparkplug command on {Topic}: not a Sparkplug B payload ({Problem})", topic, bad.Message);
+            logger.LogWarning("Ignored a Sparkplug command on {Topic}: not a Sparkplug B payload ({Problem})", topic, bad.Message);
             return;
         }
 
@@ -470,22 +470,22 @@ public sealed class SparkplugNode : IAsyncDisposable
         {
             if (metric.Name == SparkplugPayloads.Rebirth && metric.ValueCase == Payload.Types.Metric.ValueOneofCase.BooleanValue && metric.BooleanValue)
             {
-                _logger.LogInformation("Sparkplug Rebirth requested: publishing NBIRTH and DBIRTHs again");
-                _birthNeeded = true;
-                _work.Writer.TryWrite(true);
+                logger.LogInformation("Sparkplug Rebirth requested: publishing NBIRTH and DBIRTHs again");
+                birthNeeded = true;
+                work.Writer.TryWrite(true);
             }
             else
             {
-                _logger.LogWarning("Ignored the Sparkplug node command metric {Metric}: only {Rebirth} = true is understood", metric.Name, SparkplugPayloads.Rebirth);
+                logger.LogWarning("Ignored the Sparkplug node command metric {Metric}: only {Rebirth} = true is understood", metric.Name, SparkplugPayloads.Rebirth);
             }
         }
     }
 
     private async Task OnDeviceCommandAsync(string device, Payload payload)
     {
-        if (!_devices.Contains(device, StringComparer.Ordinal))
+        if (!devices.Contains(device, StringComparer.Ordinal))
         {
-            _logger.LogWarning("Ignored a Sparkplug command to {Device}: no such device on this node", device);
+            logger.LogWarning("Ignored a Sparkplug command to {Device}: no such device on this node", device);
             return;
         }
 
@@ -494,14 +494,14 @@ public sealed class SparkplugNode : IAsyncDisposable
             if (metric.Name != SparkplugPayloads.TriggerPartId || metric.ValueCase != Payload.Types.Metric.ValueOneofCase.StringValue
                 || string.IsNullOrWhiteSpace(metric.StringValue))
             {
-                _logger.LogWarning("Ignored the Sparkplug command metric {Metric} to {Device}: only {Trigger} with a part id is understood",
+                logger.LogWarning("Ignored the Sparkplug command metric {Metric} to {Device}: only {Trigger} with a part id is understood",
                     metric.Name, device, SparkplugPayloads.TriggerPartId);
                 continue;
             }
 
             if (TriggerReceived is not { } handler)
             {
-                _logger.LogWarning("Ignored a Sparkplug trigger of {Device} for part {PartId}: nothing handles triggers", device, metric.StringValue);
+                logger.LogWarning("Ignored a Sparkplug trigger of {Device} for part {PartId}: nothing handles triggers", device, metric.StringValue);
                 continue;
             }
 
@@ -511,7 +511,7 @@ public sealed class SparkplugNode : IAsyncDisposable
             }
             catch (Exception failure)
             {
-                _logger.LogError(failure, "The Sparkplug trigger handler failed for camera {Device}, part {PartId}", device, metric.StringValue);
+                logger.LogError(failure, "The Sparkplug trigger handler failed for camera {Device}, part {PartId}", device, metric.StringValue);
             }
         }
     }

@@ -13,25 +13,25 @@ namespace DefectInspector.Publish.Triggers;
 /// </summary>
 internal sealed class TriggerInbox
 {
-    private readonly IMqttClient _client;
-    private readonly Topics _topics;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private Func<TriggerRequest, Task>? _handler;
+    private readonly IMqttClient client;
+    private readonly Topics topics;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private Func<TriggerRequest, Task>? handler;
 
     public TriggerInbox(IMqttClient client, Topics topics, ILogger logger, TimeProvider time)
     {
-        _client = client;
-        _topics = topics;
-        _logger = logger;
-        _time = time;
-        _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
+        this.client = client;
+        this.topics = topics;
+        this.logger = logger;
+        this.time = time;
+        this.client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
     }
 
     /// <summary>Whether a handler was set: only then does a connection subscribe.</summary>
-    public bool HasHandler => Volatile.Read(ref _handler) is not null;
+    public bool HasHandler => Volatile.Read(ref handler) is not null;
 
-    public void SetHandler(Func<TriggerRequest, Task> handler) => Volatile.Write(ref _handler, handler);
+    public void SetHandler(Func<TriggerRequest, Task> handler) => Volatile.Write(ref this.handler, handler);
 
     /// <summary>
     /// Subscribes with QoS 1; retained trigger messages are not sent (a stale trigger must not fire on connect). A
@@ -39,19 +39,19 @@ internal sealed class TriggerInbox
     /// </summary>
     public async Task SubscribeAsync(CancellationToken cancellation)
     {
-        string filter = _topics.Trigger("+");
+        string filter = topics.Trigger("+");
         var options = new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(new MqttTopicFilterBuilder()
                 .WithTopic(filter)
                 .WithAtLeastOnceQoS()
                 .WithRetainHandling(MqttRetainHandling.DoNotSendOnSubscribe))
             .Build();
-        var result = await _client.SubscribeAsync(options, cancellation).ConfigureAwait(false);
+        var result = await client.SubscribeAsync(options, cancellation).ConfigureAwait(false);
         foreach (var item in result.Items)
         {
             if (item.ResultCode is not (MqttClientSubscribeResultCode.GrantedQoS1 or MqttClientSubscribeResultCode.GrantedQoS0))
             {
-                _logger.LogError("The MQTT broker refused the trigger subscription {Filter}: {ResultCode}", filter, item.ResultCode);
+                logger.LogError("The MQTT broker refused the trigger subscription {Filter}: {ResultCode}", filter, item.ResultCode);
             }
         }
     }
@@ -77,8 +77,8 @@ internal sealed class TriggerInbox
     private async Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         string topic = e.ApplicationMessage.Topic;
-        string prefix = _topics.Trigger("");
-        var handler = Volatile.Read(ref _handler);
+        string prefix = topics.Trigger("");
+        var handler = Volatile.Read(ref this.handler);
         if (handler is null || !topic.StartsWith(prefix, StringComparison.Ordinal) || topic.Length == prefix.Length || topic.IndexOf('/', prefix.Length) >= 0)
         {
             return;
@@ -100,14 +100,14 @@ internal sealed class TriggerInbox
         }
 
         var request = new TriggerRequest(topic[prefix.Length..], topic, command, problem, message.ResponseTopic, message.CorrelationData ?? [],
-            _time.GetUtcNow(), message.MessageExpiryInterval == 0 ? null : TimeSpan.FromSeconds(message.MessageExpiryInterval));
+            time.GetUtcNow(), message.MessageExpiryInterval == 0 ? null : TimeSpan.FromSeconds(message.MessageExpiryInterval));
         try
         {
             await handler(request).ConfigureAwait(false);
         }
         catch (Exception failure)
         {
-            _logger.LogError(failure, "The trigger handler failed for camera {Camera}, part {PartId}", request.Camera, command?.PartId);
+            logger.LogError(failure, "The trigger handler failed for camera {Camera}, part {PartId}", request.Camera, command?.PartId);
         }
     }
 }

@@ -8,9 +8,9 @@ internal sealed class GroupPattern
     // The pattern comes from the user: a bound keeps a pathological one from hanging the read.
     private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly Regex _regex;
+    private readonly Regex regex;
 
-    private GroupPattern(Regex regex) => _regex = regex;
+    private GroupPattern(Regex regex) => this.regex = regex;
 
     /// <returns>Null when <paramref name="pattern"/> is null.</returns>
     /// <exception cref="ArgumentException">The pattern is not a valid regular expression or has no capture group.</exception>
@@ -43,16 +43,16 @@ internal sealed class GroupPattern
         Match match;
         try
         {
-            match = _regex.Match(name);
+            match = regex.Match(name);
         }
         catch (RegexMatchTimeoutException e)
         {
-            throw new DataProblemException($"group pattern '{_regex}' took too long on file name '{name}' (image '{path}'): simplify the pattern", e);
+            throw new DataProblemException($"group pattern '{regex}' took too long on file name '{name}' (image '{path}'): simplify the pattern", e);
         }
 
         var group = match.Success ? match.Groups[1] : null;
         if (group is null || !group.Success || group.Length == 0)
-            throw new DataProblemException($"image '{path}': its file name '{name}' does not match the group pattern '{_regex}' (or its first capture group is empty); expected every image's file name to name its group");
+            throw new DataProblemException($"image '{path}': its file name '{name}' does not match the group pattern '{regex}' (or its first capture group is empty); expected every image's file name to name its group");
         return group.Value;
     }
 }

@@ -8,7 +8,7 @@ internal sealed class ManifestRowReader(string manifest, ManifestColumns columns
     /// <summary>The splits a manifest may name; <see cref="DatasetSplitter"/> reads them.</summary>
     public static readonly IReadOnlyList<string> KnownSplits = ["train", "val", "validation", "test"];
 
-    private readonly string _folder = Path.GetDirectoryName(manifest) ?? Path.GetPathRoot(manifest) ?? "/";
+    private readonly string folder = Path.GetDirectoryName(manifest) ?? Path.GetPathRoot(manifest) ?? "/";
 
     /// <summary>A data row (1-based, header not counted) and the line it starts on, as an editor shows it.</summary>
     public readonly record struct Position(long Row, long Line)
@@ -72,17 +72,17 @@ internal sealed class ManifestRowReader(string manifest, ManifestColumns columns
         string full;
         try
         {
-            full = Path.GetFullPath(Path.Combine(_folder, cell.Replace('\\', '/')));
+            full = Path.GetFullPath(Path.Combine(folder, cell.Replace('\\', '/')));
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
             throw Problem(row, $"{column} path '{cell}' is not a valid path ({e.Message})");
         }
 
-        var inside = _folder.EndsWith(Path.DirectorySeparatorChar) ? _folder : _folder + Path.DirectorySeparatorChar;
+        var inside = folder.EndsWith(Path.DirectorySeparatorChar) ? folder : folder + Path.DirectorySeparatorChar;
         var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (!full.StartsWith(inside, comparison))
-            throw Problem(row, $"{column} path '{cell}' leads outside the manifest's folder '{_folder}' (to '{full}'); expected a path inside it");
+            throw Problem(row, $"{column} path '{cell}' leads outside the manifest's folder '{folder}' (to '{full}'); expected a path inside it");
         return full;
     }
 

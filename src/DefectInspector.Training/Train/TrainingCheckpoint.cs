@@ -2,9 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DefectInspector.Inference.Model;
 using DefectInspector.Inference.Weights;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace DefectInspector.Training.Train;
 

@@ -97,7 +97,14 @@ public sealed record TrainingOptions
     /// <summary>The options that shape the weights; calibration-only options may change on --resume.</summary>
     public TrainingOptions WeightsOnly() => this with
     {
-        Target = "", ReviewFraction = 0, RegionQuantile = 1, RelativeRegions = null, Method = "cam", Layer = "layer4", OutputStride = 32, Views = 1,
+        Target = "",
+        ReviewFraction = 0,
+        RegionQuantile = 1,
+        RelativeRegions = null,
+        Method = "cam",
+        Layer = "layer4",
+        OutputStride = 32,
+        Views = 1,
         MapScore = Inference.Explain.MapScore.Logit,
     };
 

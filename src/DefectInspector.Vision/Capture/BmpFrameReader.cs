@@ -15,7 +15,7 @@ internal sealed class BmpFrameReader(Stream input)
     // A 16k BGR frame is about 400 MB; anything larger is a corrupt length field, not a frame.
     private const int MaxFrameBytes = 512 * 1024 * 1024;
 
-    private byte[] _buffer = new byte[64 * 1024];
+    private byte[] buffer = new byte[64 * 1024];
 
     /// <summary>The next frame as BGR, or null at the end of the stream.</summary>
     /// <exception cref="InvalidDataException">The data is not a BMP frame.</exception>
@@ -23,17 +23,17 @@ internal sealed class BmpFrameReader(Stream input)
     {
         if (!Fill(0, FileHeaderLength))
             return null;
-        if (_buffer[0] != 'B' || _buffer[1] != 'M')
-            throw new InvalidDataException($"expected a BMP frame, got bytes {_buffer[0]:X2} {_buffer[1]:X2}");
-        var length = BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(2));
+        if (buffer[0] != 'B' || buffer[1] != 'M')
+            throw new InvalidDataException($"expected a BMP frame, got bytes {buffer[0]:X2} {buffer[1]:X2}");
+        var length = BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(2));
         if (length is <= FileHeaderLength or > MaxFrameBytes)
             throw new InvalidDataException($"a BMP frame declares {length} bytes");
-        if (_buffer.Length < length)
-            Array.Resize(ref _buffer, length);
+        if (buffer.Length < length)
+            Array.Resize(ref buffer, length);
         if (!Fill(FileHeaderLength, length - FileHeaderLength))
             return null;
 
-        var frame = Cv2.ImDecode(_buffer.AsSpan(0, length), ImreadModes.Color);
+        var frame = Cv2.ImDecode(buffer.AsSpan(0, length), ImreadModes.Color);
         if (!frame.Empty())
             return frame;
         frame.Dispose();
@@ -45,7 +45,7 @@ internal sealed class BmpFrameReader(Stream input)
     {
         while (count > 0)
         {
-            var read = input.Read(_buffer, offset, count);
+            var read = input.Read(buffer, offset, count);
             if (read == 0)
                 return false;
             offset += read;

@@ -24,21 +24,21 @@ internal sealed class FfmpegDecoder : IDisposable
     private const int QueuedFrames = 2;
     private const int KeptErrorLines = 8;
 
-    private readonly Process _process;
-    private readonly BlockingCollection<(Mat Image, DateTimeOffset At)> _frames = new(QueuedFrames);
-    private readonly Queue<string> _errors = new();
-    private readonly Func<string, string> _mask;
-    private readonly Thread _pump;
-    private string? _pumpProblem;
+    private readonly Process process;
+    private readonly BlockingCollection<(Mat Image, DateTimeOffset At)> frames = new(QueuedFrames);
+    private readonly Queue<string> errors = new();
+    private readonly Func<string, string> mask;
+    private readonly Thread pump;
+    private string? pumpProblem;
 
     private FfmpegDecoder(Process process, Func<string, string> mask)
     {
-        _process = process;
-        _mask = mask;
-        _process.ErrorDataReceived += (_, e) => KeepError(e.Data);
-        _process.BeginErrorReadLine();
-        _pump = new Thread(Pump) { IsBackground = true, Name = "ffmpeg frames" };
-        _pump.Start();
+        this.process = process;
+        this.mask = mask;
+        this.process.ErrorDataReceived += (_, e) => KeepError(e.Data);
+        this.process.BeginErrorReadLine();
+        pump = new Thread(Pump) { IsBackground = true, Name = "ffmpeg frames" };
+        pump.Start();
     }
 
     /// <summary>
@@ -83,34 +83,34 @@ internal sealed class FfmpegDecoder : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired.</exception>
     public DecoderWait Take(TimeSpan timeout, CancellationToken cancellation, out Mat? image, out DateTimeOffset capturedAt)
     {
-        if (_frames.TryTake(out var frame, (int)timeout.TotalMilliseconds, cancellation))
+        if (frames.TryTake(out var frame, (int)timeout.TotalMilliseconds, cancellation))
         {
             (image, capturedAt) = frame;
             return DecoderWait.Frame;
         }
 
         (image, capturedAt) = (null, default);
-        return _frames.IsCompleted ? DecoderWait.Ended : DecoderWait.TimedOut;
+        return frames.IsCompleted ? DecoderWait.Ended : DecoderWait.TimedOut;
     }
 
     /// <summary>Why frames stopped coming, in ffmpeg's words where it said something.</summary>
     public string WhyEnded()
     {
-        _process.WaitForExit(1000);
+        process.WaitForExit(1000);
         string said;
-        lock (_errors)
-            said = string.Join(" | ", _errors);
-        var exit = _process.HasExited ? $"ffmpeg exited with code {_process.ExitCode}" : "ffmpeg stopped sending frames";
-        return string.Join(": ", new[] { exit, _pumpProblem, said }.Where(s => !string.IsNullOrEmpty(s)));
+        lock (errors)
+            said = string.Join(" | ", errors);
+        var exit = process.HasExited ? $"ffmpeg exited with code {process.ExitCode}" : "ffmpeg stopped sending frames";
+        return string.Join(": ", new[] { exit, pumpProblem, said }.Where(s => !string.IsNullOrEmpty(s)));
     }
 
     public void Dispose()
     {
         try
         {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
         }
         catch (InvalidOperationException)
         {
@@ -118,35 +118,35 @@ internal sealed class FfmpegDecoder : IDisposable
         }
 
         // Killing ffmpeg closes its stdout, which ends the pump.
-        _pump.Join(TimeSpan.FromSeconds(5));
-        while (_frames.TryTake(out var left))
+        pump.Join(TimeSpan.FromSeconds(5));
+        while (frames.TryTake(out var left))
             left.Image.Dispose();
-        _frames.Dispose();
-        _process.Dispose();
+        frames.Dispose();
+        process.Dispose();
     }
 
     private void Pump()
     {
-        var reader = new BmpFrameReader(_process.StandardOutput.BaseStream);
+        var reader = new BmpFrameReader(process.StandardOutput.BaseStream);
         try
         {
             while (reader.Next() is { } image)
             {
                 var frame = (image, DateTimeOffset.UtcNow);
-                while (!_frames.TryAdd(frame))
+                while (!frames.TryAdd(frame))
                 {
-                    if (_frames.TryTake(out var oldest))
+                    if (frames.TryTake(out var oldest))
                         oldest.Image.Dispose();
                 }
             }
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ObjectDisposedException)
         {
-            _pumpProblem = e.Message;
+            pumpProblem = e.Message;
         }
         finally
         {
-            _frames.CompleteAdding();
+            frames.CompleteAdding();
         }
     }
 
@@ -154,11 +154,11 @@ internal sealed class FfmpegDecoder : IDisposable
     {
         if (string.IsNullOrWhiteSpace(line))
             return;
-        lock (_errors)
+        lock (errors)
         {
-            _errors.Enqueue(_mask(line.Trim()));
-            if (_errors.Count > KeptErrorLines)
-                _errors.Dequeue();
+            errors.Enqueue(mask(line.Trim()));
+            if (errors.Count > KeptErrorLines)
+                errors.Dequeue();
         }
     }
 }

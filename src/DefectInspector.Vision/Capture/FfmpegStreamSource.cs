@@ -10,13 +10,13 @@ namespace DefectInspector.Vision.Capture;
 /// </summary>
 internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : IFrameSource
 {
-    private FfmpegDecoder? _decoder;
+    private FfmpegDecoder? decoder;
 
     // Open waits for the first frame to prove the stream works; Read hands that frame out first.
-    private (Mat Image, DateTimeOffset At)? _first;
+    private (Mat Image, DateTimeOffset At)? firstFrame;
 
     // Not reset by a reopen, so that frame references stay unique for the life of the daemon.
-    private long _frameIndex;
+    private long frameIndex;
 
     public string Description { get; } = StreamUrls.MaskCredentials(url);
 
@@ -37,20 +37,20 @@ internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : 
                 $"camera {Description}: cannot be opened ({why}); check the address and credentials, that the camera or server is reachable from here, and that it sends video within {settings.StreamTimeout.TotalSeconds:0.#} s (StreamTimeout)"));
         }
 
-        _decoder = decoder;
-        _first = (image!, at);
+        this.decoder = decoder;
+        firstFrame = (image!, at);
     }
 
     public SourceFrame? Read(CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        if (_first is { } first)
+        if (firstFrame is { } first)
         {
-            _first = null;
+            firstFrame = null;
             return Frame(first.Image, first.At);
         }
 
-        var decoder = _decoder ?? throw new FrameSourceException($"camera {Description}: not open (it failed before or was never opened); open it again");
+        var decoder = this.decoder ?? throw new FrameSourceException($"camera {Description}: not open (it failed before or was never opened); open it again");
         var wait = decoder.Take(settings.StreamTimeout, cancellation, out var image, out var at);
         if (wait == DecoderWait.Frame)
             return Frame(image!, at);
@@ -67,7 +67,7 @@ internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : 
     public void Dispose() => Release();
 
     private SourceFrame Frame(Mat image, DateTimeOffset capturedAt) =>
-        new(image, (_frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
+        new(image, (frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
 
     private string Why(DecoderWait wait, FfmpegDecoder decoder) =>
         wait == DecoderWait.TimedOut
@@ -100,9 +100,9 @@ internal sealed class FfmpegStreamSource(string url, SourceSettings settings) : 
 
     private void Release()
     {
-        _first?.Image.Dispose();
-        _first = null;
-        _decoder?.Dispose();
-        _decoder = null;
+        firstFrame?.Image.Dispose();
+        firstFrame = null;
+        decoder?.Dispose();
+        decoder = null;
     }
 }

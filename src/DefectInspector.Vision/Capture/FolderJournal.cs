@@ -13,14 +13,14 @@ internal sealed class FolderJournal : IFolderLedger
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly HashSet<string> _done;
-    private readonly FileStream _stream;
+    private readonly HashSet<string> done;
+    private readonly FileStream stream;
 
     private FolderJournal(string path, HashSet<string> done, FileStream stream)
     {
         Path = path;
-        _done = done;
-        _stream = stream;
+        this.done = done;
+        this.stream = stream;
     }
 
     /// <summary>The journal file.</summary>
@@ -66,27 +66,27 @@ internal sealed class FolderJournal : IFolderLedger
         return System.IO.Path.Combine(stateDirectory, $"folder-{Convert.ToHexStringLower(hash)[..16]}.jsonl");
     }
 
-    public bool IsDone(string name) => _done.Contains(name);
+    public bool IsDone(string name) => done.Contains(name);
 
     public string MarkProcessed(string name) => Mark(new JournalEntry(name, "processed", null, DateTimeOffset.UtcNow));
 
     public string MarkRejected(string name, string reason) => Mark(new JournalEntry(name, "rejected", reason, DateTimeOffset.UtcNow));
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => stream.Dispose();
 
     private string Mark(JournalEntry entry)
     {
         Append(entry);
-        _done.Add(entry.File);
+        done.Add(entry.File);
         return $"recorded as {entry.Outcome} in {Path}";
     }
 
     private void Append<T>(T line)
     {
-        _stream.Write(JsonSerializer.SerializeToUtf8Bytes(line, Json));
-        _stream.WriteByte((byte)'\n');
+        stream.Write(JsonSerializer.SerializeToUtf8Bytes(line, Json));
+        stream.WriteByte((byte)'\n');
         // Through to the disk, not just the OS cache: after a power cut the journal must still hold this line.
-        _stream.Flush(flushToDisk: true);
+        stream.Flush(flushToDisk: true);
     }
 
     private static HashSet<string> Load(FileStream stream)

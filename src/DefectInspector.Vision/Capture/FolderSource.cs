@@ -14,28 +14,28 @@ internal sealed class FolderSource : IFrameSource
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
     private const string RejectedFolder = "rejected";
 
-    private readonly string _folder;
-    private readonly SourceSettings _settings;
-    private readonly ILogger _logger;
+    private readonly string folder;
+    private readonly SourceSettings settings;
+    private readonly ILogger logger;
 
     // Read runs on the capture loop, Complete wherever verdicts are handed on; this guards what both touch.
-    private readonly Lock _gate = new();
-    private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+    private readonly HashSet<string> inFlight = new(StringComparer.Ordinal);
 
     // Files whose record could not be made (disk full, permissions): not offered again in this run, or the source
     // would spin on them; a restart tries them again.
-    private readonly HashSet<string> _unrecorded = new(StringComparer.Ordinal);
-    private IFolderLedger? _ledger;
+    private readonly HashSet<string> unrecorded = new(StringComparer.Ordinal);
+    private IFolderLedger? ledger;
 
-    private readonly SettledFiles _settled = new();
-    private readonly Queue<string> _ready = new();
+    private readonly SettledFiles settled = new();
+    private readonly Queue<string> ready = new();
 
     public FolderSource(string folder, SourceSettings settings, ILogger logger)
     {
         Description = $"folder:{folder}";
-        _folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
-        _settings = settings;
-        _logger = logger;
+        this.folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        this.settings = settings;
+        this.logger = logger;
     }
 
     public string Description { get; }
@@ -46,12 +46,12 @@ internal sealed class FolderSource : IFrameSource
 
     public void Open()
     {
-        if (!Directory.Exists(_folder))
-            throw new FrameSourceException($"folder '{_folder}' (source {Description}) does not exist; create it or correct the path");
-        lock (_gate)
-            _ledger ??= CreateLedger();
-        _ready.Clear();
-        _settled.Clear();
+        if (!Directory.Exists(folder))
+            throw new FrameSourceException($"folder '{folder}' (source {Description}) does not exist; create it or correct the path");
+        lock (gate)
+            ledger ??= CreateLedger();
+        ready.Clear();
+        settled.Clear();
     }
 
     public SourceFrame? Read(CancellationToken cancellation)
@@ -59,15 +59,15 @@ internal sealed class FolderSource : IFrameSource
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
-            if (_ready.Count == 0)
+            if (ready.Count == 0)
                 Refill();
-            if (_ready.Count == 0)
+            if (ready.Count == 0)
             {
                 Pause.For(PollInterval, cancellation);
                 continue;
             }
 
-            var frame = TryLoad(_ready.Dequeue());
+            var frame = TryLoad(ready.Dequeue());
             if (frame is not null)
                 return frame;
         }
@@ -79,59 +79,59 @@ internal sealed class FolderSource : IFrameSource
         var name = frame.FrameRef;
         string? outcome = null;
         string? problem = null;
-        lock (_gate)
+        lock (gate)
         {
             // Not ours, completed twice, or completed after Dispose: nothing to record, and the file (if any) is
             // still there to be processed after a restart.
-            if (_ledger is null || !_inFlight.Contains(name))
+            if (ledger is null || !inFlight.Contains(name))
                 return;
             try
             {
-                outcome = _ledger.MarkProcessed(name);
+                outcome = ledger.MarkProcessed(name);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _unrecorded.Add(name);
+                unrecorded.Add(name);
                 problem = e.Message;
             }
             finally
             {
-                _inFlight.Remove(name);
+                inFlight.Remove(name);
             }
         }
 
         if (problem is not null)
-            _logger.LogError("Folder {Folder}: {File} was processed but cannot be recorded as done ({Problem}); it will be processed again after a restart", _folder, name, problem);
+            logger.LogError("Folder {Folder}: {File} was processed but cannot be recorded as done ({Problem}); it will be processed again after a restart", folder, name, problem);
         else
-            _logger.LogDebug("Folder {Folder}: {File} {Outcome}", _folder, name, outcome);
+            logger.LogDebug("Folder {Folder}: {File} {Outcome}", folder, name, outcome);
     }
 
     public void Dispose()
     {
-        lock (_gate)
+        lock (gate)
         {
-            _ledger?.Dispose();
-            _ledger = null;
+            ledger?.Dispose();
+            ledger = null;
         }
     }
 
     private IFolderLedger CreateLedger() =>
-        _settings.ProcessedFolder is { } processed
-            ? new MovingLedger(_folder, processed, RejectedFolder)
-            : FolderJournal.Open(_folder, _settings.StateDirectory);
+        settings.ProcessedFolder is { } processed
+            ? new MovingLedger(folder, processed, RejectedFolder)
+            : FolderJournal.Open(folder, settings.StateDirectory);
 
     private void Refill()
     {
-        var settled = _settled.Poll(List());
-        lock (_gate)
+        var settled = this.settled.Poll(List());
+        lock (gate)
         {
-            var ledger = _ledger ?? throw new FrameSourceException($"folder '{_folder}': not open; open it first");
+            var ledger = this.ledger ?? throw new FrameSourceException($"folder '{folder}': not open; open it first");
             var todo = settled
-                .Where(f => !_inFlight.Contains(f.Name) && !_unrecorded.Contains(f.Name) && !ledger.IsDone(f.Name))
+                .Where(f => !inFlight.Contains(f.Name) && !unrecorded.Contains(f.Name) && !ledger.IsDone(f.Name))
                 .OrderBy(f => f.WrittenAt)
                 .ThenBy(f => f.Name, StringComparer.Ordinal);
             foreach (var file in todo)
-                _ready.Enqueue(file.Name);
+                ready.Enqueue(file.Name);
         }
     }
 
@@ -140,7 +140,7 @@ internal sealed class FolderSource : IFrameSource
         var entries = new List<FolderEntry>();
         try
         {
-            foreach (var file in new DirectoryInfo(_folder).EnumerateFiles())
+            foreach (var file in new DirectoryInfo(folder).EnumerateFiles())
             {
                 if (!IsCandidate(file.Name))
                     continue;
@@ -156,7 +156,7 @@ internal sealed class FolderSource : IFrameSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new FrameSourceException($"folder '{_folder}': cannot be listed ({e.Message}); check that it still exists and is readable", e);
+            throw new FrameSourceException($"folder '{folder}': cannot be listed ({e.Message}); check that it still exists and is readable", e);
         }
 
         return entries;
@@ -168,17 +168,17 @@ internal sealed class FolderSource : IFrameSource
 
     private SourceFrame? TryLoad(string name)
     {
-        lock (_gate)
-            _inFlight.Add(name);
-        var path = Path.Combine(_folder, name);
+        lock (gate)
+            inFlight.Add(name);
+        var path = Path.Combine(folder, name);
         try
         {
             return new SourceFrame(ImageReader.Read(path), name, DateTimeOffset.UtcNow);
         }
         catch (ImageReadException e)
         {
-            lock (_gate)
-                _inFlight.Remove(name);
+            lock (gate)
+                inFlight.Remove(name);
             Reject(name, path, e.Message);
             return null;
         }
@@ -188,24 +188,24 @@ internal sealed class FolderSource : IFrameSource
     {
         if (!File.Exists(path))
         {
-            _logger.LogDebug("Folder {Folder}: {File} was removed before it could be read", _folder, name);
+            logger.LogDebug("Folder {Folder}: {File} was removed before it could be read", folder, name);
             return;
         }
 
         string outcome;
-        lock (_gate)
+        lock (gate)
         {
             try
             {
-                outcome = _ledger?.MarkRejected(name, reason) ?? "not recorded (the source was disposed)";
+                outcome = ledger?.MarkRejected(name, reason) ?? "not recorded (the source was disposed)";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _unrecorded.Add(name);
+                unrecorded.Add(name);
                 outcome = $"cannot be recorded as rejected ({e.Message}), so it is skipped until a restart";
             }
         }
 
-        _logger.LogWarning("Folder {Folder}: skipped {File}: {Reason}; {Outcome}", _folder, name, reason, outcome);
+        logger.LogWarning("Folder {Folder}: skipped {File}: {Reason}; {Outcome}", folder, name, reason, outcome);
     }
 }

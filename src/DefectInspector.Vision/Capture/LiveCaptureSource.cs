@@ -9,10 +9,10 @@ namespace DefectInspector.Vision.Capture;
 /// </summary>
 internal sealed class LiveCaptureSource(string description, Func<VideoCapture> openCapture, string openHint) : IFrameSource
 {
-    private VideoCapture? _capture;
+    private VideoCapture? capture;
 
     // Not reset by a reopen, so that frame references stay unique for the life of the daemon.
-    private long _frameIndex;
+    private long frameIndex;
 
     public string Description => description;
 
@@ -37,13 +37,13 @@ internal sealed class LiveCaptureSource(string description, Func<VideoCapture> o
             throw new FrameSourceException($"camera {description}: cannot be opened; {openHint}");
         }
 
-        _capture = capture;
+        this.capture = capture;
     }
 
     public SourceFrame? Read(CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        var capture = _capture ?? throw new FrameSourceException($"camera {description}: not open (it failed before or was never opened); open it again");
+        var capture = this.capture ?? throw new FrameSourceException($"camera {description}: not open (it failed before or was never opened); open it again");
         var image = BgrFrames.ReadNext(capture, $"camera {description}");
         if (image is null)
         {
@@ -53,7 +53,7 @@ internal sealed class LiveCaptureSource(string description, Func<VideoCapture> o
         }
 
         var capturedAt = DateTimeOffset.UtcNow;
-        return new SourceFrame(image, (_frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
+        return new SourceFrame(image, (frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
     }
 
     public void Complete(SourceFrame frame)
@@ -64,7 +64,7 @@ internal sealed class LiveCaptureSource(string description, Func<VideoCapture> o
 
     private void Release()
     {
-        _capture?.Dispose();
-        _capture = null;
+        capture?.Dispose();
+        capture = null;
     }
 }

@@ -9,7 +9,7 @@ internal readonly record struct FolderEntry(string Name, long Length, DateTime W
 /// </summary>
 internal sealed class SettledFiles
 {
-    private Dictionary<string, FolderEntry> _lastPoll = new(StringComparer.Ordinal);
+    private Dictionary<string, FolderEntry> lastPoll = new(StringComparer.Ordinal);
 
     /// <summary>Takes this poll's listing and returns the files that have not changed since the previous one.</summary>
     public List<FolderEntry> Poll(IReadOnlyList<FolderEntry> files)
@@ -19,13 +19,13 @@ internal sealed class SettledFiles
         foreach (var file in files)
         {
             thisPoll[file.Name] = file;
-            if (_lastPoll.TryGetValue(file.Name, out var before) && before == file)
+            if (lastPoll.TryGetValue(file.Name, out var before) && before == file)
                 settled.Add(file);
         }
 
-        _lastPoll = thisPoll;
+        lastPoll = thisPoll;
         return settled;
     }
 
-    public void Clear() => _lastPoll.Clear();
+    public void Clear() => lastPoll.Clear();
 }

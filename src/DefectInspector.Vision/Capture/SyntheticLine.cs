@@ -6,10 +6,10 @@ namespace DefectInspector.Vision.Capture;
 /// </summary>
 public sealed class SyntheticLine
 {
-    private readonly int _width;
-    private readonly int _height;
-    private readonly double _defectRate;
-    private readonly Random _rng;
+    private readonly int width;
+    private readonly int height;
+    private readonly double defectRate;
+    private readonly Random rng;
 
     public SyntheticLine(int width, int height, double defectRate, int seed)
     {
@@ -17,11 +17,11 @@ public sealed class SyntheticLine
             throw new ArgumentOutOfRangeException(nameof(width), $"virtual part frames of {width}x{height} are too small; expected at least {SyntheticParts.MinSize}x{SyntheticParts.MinSize} pixels");
         if (!(defectRate is >= 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(defectRate), defectRate, "expected a defect rate (share of defective parts) from 0 to 1");
-        (_width, _height, _defectRate) = (width, height, defectRate);
-        _rng = new Random(seed);
+        (this.width, this.height, this.defectRate) = (width, height, defectRate);
+        rng = new Random(seed);
     }
 
     /// <summary>The next part; the caller disposes it.</summary>
     public SyntheticPart Next() =>
-        SyntheticParts.Draw(_width, _height, _rng, SyntheticParts.PickDefect(_rng, _defectRate));
+        SyntheticParts.Draw(width, height, rng, SyntheticParts.PickDefect(rng, defectRate));
 }

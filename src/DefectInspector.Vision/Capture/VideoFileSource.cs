@@ -12,10 +12,10 @@ internal sealed class VideoFileSource(string path, SourceSettings settings) : IF
     // Some containers (raw MJPEG, some AVI writers) leave the frame rate out; 25 is the common camera default.
     private const double FallbackFps = 25;
 
-    private VideoCapture? _capture;
-    private FramePacer? _pacer;
-    private long _frameIndex;
-    private bool _ended;
+    private VideoCapture? capture;
+    private FramePacer? pacer;
+    private long frameIndex;
+    private bool ended;
 
     public string Description => $"file:{path}";
 
@@ -24,32 +24,32 @@ internal sealed class VideoFileSource(string path, SourceSettings settings) : IF
     public void Open()
     {
         Release();
-        _capture = OpenCapture();
-        _frameIndex = 0;
-        _ended = false;
-        _pacer = settings.RealTime ? new FramePacer(FpsOf(_capture)) : null;
+        capture = OpenCapture();
+        frameIndex = 0;
+        ended = false;
+        pacer = settings.RealTime ? new FramePacer(FpsOf(capture)) : null;
     }
 
     public SourceFrame? Read(CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        if (_ended)
+        if (ended)
             return null;
-        if (_capture is null)
+        if (capture is null)
             throw new FrameSourceException($"video {Description}: not open; open it first");
 
-        _pacer?.WaitForNextFrame(cancellation);
-        var image = BgrFrames.ReadNext(_capture, $"video {Description}");
+        pacer?.WaitForNextFrame(cancellation);
+        var image = BgrFrames.ReadNext(capture, $"video {Description}");
         if (image is null && settings.Loop)
             image = ReadFromStart();
         if (image is null)
         {
-            _ended = true;
+            ended = true;
             return null;
         }
 
         var capturedAt = DateTimeOffset.UtcNow;
-        return new SourceFrame(image, (_frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
+        return new SourceFrame(image, (frameIndex++).ToString(CultureInfo.InvariantCulture), capturedAt);
     }
 
     public void Complete(SourceFrame frame)
@@ -63,8 +63,8 @@ internal sealed class VideoFileSource(string path, SourceSettings settings) : IF
     private Mat ReadFromStart()
     {
         Release();
-        _capture = OpenCapture();
-        return BgrFrames.ReadNext(_capture, $"video {Description}")
+        capture = OpenCapture();
+        return BgrFrames.ReadNext(capture, $"video {Description}")
             ?? throw new FrameSourceException($"video {Description}: no frame can be read from the start of the file, so it cannot loop; expected a video with at least one decodable frame");
     }
 
@@ -87,7 +87,7 @@ internal sealed class VideoFileSource(string path, SourceSettings settings) : IF
 
     private void Release()
     {
-        _capture?.Dispose();
-        _capture = null;
+        capture?.Dispose();
+        capture = null;
     }
 }

@@ -8,43 +8,43 @@ namespace DefectInspector.Vision.Capture;
 /// </summary>
 internal sealed class VirtualLine : IFrameSource
 {
-    private readonly SourceSettings _settings;
-    private readonly FramePacer? _pacer;
-    private SyntheticLine? _line;
-    private long _parts;
+    private readonly SourceSettings settings;
+    private readonly FramePacer? pacer;
+    private SyntheticLine? line;
+    private long parts;
 
     public VirtualLine(SourceSettings settings)
     {
-        _settings = settings;
+        this.settings = settings;
         // Built here only to check the settings, so that a bad one fails at startup rather than at the first frame.
         _ = NewLine();
         if (settings.RealTime && !(double.IsFinite(settings.VirtualFps) && settings.VirtualFps > 0))
             throw new ArgumentOutOfRangeException(nameof(settings), settings.VirtualFps, "SourceSettings.VirtualFps: expected parts per second above 0");
-        _pacer = settings.RealTime ? new FramePacer(settings.VirtualFps) : null;
+        pacer = settings.RealTime ? new FramePacer(settings.VirtualFps) : null;
     }
 
     public string Description =>
-        string.Create(CultureInfo.InvariantCulture, $"virtual ({_settings.VirtualWidth}x{_settings.VirtualHeight}, {_settings.VirtualDefectRate:P0} defective, seed {_settings.Seed})");
+        string.Create(CultureInfo.InvariantCulture, $"virtual ({settings.VirtualWidth}x{settings.VirtualHeight}, {settings.VirtualDefectRate:P0} defective, seed {settings.Seed})");
 
     public bool IsLive => false;
 
     public void Open()
     {
-        _line = NewLine();
-        _pacer?.Restart();
-        _parts = 0;
+        line = NewLine();
+        pacer?.Restart();
+        parts = 0;
     }
 
     public SourceFrame? Read(CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        var line = _line ?? throw new FrameSourceException($"{Description}: not open; open it first");
-        _pacer?.WaitForNextFrame(cancellation);
+        var line = this.line ?? throw new FrameSourceException($"{Description}: not open; open it first");
+        pacer?.WaitForNextFrame(cancellation);
         var part = line.Next();
         // The frame takes over the image; only the mask is left to dispose.
         part.DefectMask.Dispose();
-        _parts++;
-        return new SourceFrame(part.Image, string.Create(CultureInfo.InvariantCulture, $"part-{_parts:D6}"), DateTimeOffset.UtcNow);
+        parts++;
+        return new SourceFrame(part.Image, string.Create(CultureInfo.InvariantCulture, $"part-{parts:D6}"), DateTimeOffset.UtcNow);
     }
 
     public void Complete(SourceFrame frame)
@@ -56,5 +56,5 @@ internal sealed class VirtualLine : IFrameSource
     }
 
     private SyntheticLine NewLine() =>
-        new(_settings.VirtualWidth, _settings.VirtualHeight, _settings.VirtualDefectRate, _settings.Seed);
+        new(settings.VirtualWidth, settings.VirtualHeight, settings.VirtualDefectRate, settings.Seed);
 }

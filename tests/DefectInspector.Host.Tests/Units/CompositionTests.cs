@@ -1,10 +1,8 @@
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
-using DefectInspector.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace DefectInspector.Host.Tests.Units;
 

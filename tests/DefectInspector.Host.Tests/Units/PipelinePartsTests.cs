@@ -1,10 +1,10 @@
-using DefectInspector.Publish;
 using DefectInspector.Core.Decision;
 using DefectInspector.Core.Naming;
 using DefectInspector.Core.Statistics;
 using DefectInspector.Host.Capture;
 using DefectInspector.Host.Hosting;
 using DefectInspector.Host.Options;
+using DefectInspector.Publish;
 using DefectInspector.Publish.Contracts;
 using Microsoft.Extensions.Time.Testing;
 

@@ -9,31 +9,31 @@ namespace DefectInspector.Publish.Tests.Support;
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly int _targetPort;
-    private readonly List<Socket> _sockets = [];
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly int targetPort;
+    private readonly List<Socket> sockets = [];
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task acceptLoop;
 
     public TcpProxy(int targetPort)
     {
-        _targetPort = targetPort;
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptAsync);
+        this.targetPort = targetPort;
+        listener.Start();
+        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        acceptLoop = Task.Run(AcceptAsync);
     }
 
     public int Port { get; }
 
     /// <summary>Closes the listening socket: new connections are refused.</summary>
-    public void StopAccepting() => _listener.Stop();
+    public void StopAccepting() => listener.Stop();
 
     /// <summary>Resets every forwarded connection on both sides.</summary>
     public void CutAll()
     {
-        lock (_sockets)
+        lock (sockets)
         {
-            foreach (var socket in _sockets)
+            foreach (var socket in sockets)
             {
                 try
                 {
@@ -45,34 +45,34 @@ public sealed class TcpProxy : IAsyncDisposable
                 }
             }
 
-            _sockets.Clear();
+            sockets.Clear();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
+        await stop.CancelAsync();
         StopAccepting();
         CutAll();
         try
         {
-            await _acceptLoop;
+            await acceptLoop;
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
 
-        _stop.Dispose();
+        stop.Dispose();
     }
 
     private async Task AcceptAsync()
     {
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await _listener.AcceptSocketAsync(_stop.Token);
+                client = await listener.AcceptSocketAsync(stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
@@ -82,7 +82,7 @@ public sealed class TcpProxy : IAsyncDisposable
             var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                await upstream.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+                await upstream.ConnectAsync(IPAddress.Loopback, targetPort, stop.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -91,10 +91,10 @@ public sealed class TcpProxy : IAsyncDisposable
                 continue;
             }
 
-            lock (_sockets)
+            lock (sockets)
             {
-                _sockets.Add(client);
-                _sockets.Add(upstream);
+                sockets.Add(client);
+                sockets.Add(upstream);
             }
 
             _ = PumpAsync(client, upstream);

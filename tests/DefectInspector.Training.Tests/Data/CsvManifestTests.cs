@@ -4,11 +4,11 @@ namespace DefectInspector.Training.Tests.Data;
 
 public sealed class CsvManifestTests : IDisposable
 {
-    private readonly TempFolder _temp = new();
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose() => temp.Dispose();
 
-    private string Manifest(string text) => _temp.Text("data/index.csv", text);
+    private string Manifest(string text) => temp.Text("data/index.csv", text);
 
     private DataProblemException Fails(string manifest, DatasetReadOptions? options = null) =>
         Assert.Throws<DataProblemException>(() => DatasetReader.Open(manifest, options ?? new DatasetReadOptions()));
@@ -16,11 +16,11 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Reads_kinds_masks_splits_and_groups_with_quoted_fields_and_any_header_case()
     {
-        TestImages.Write(_temp, "data/imgs/free 1.png");
-        TestImages.Write(_temp, "data/imgs/crack,2.jpg");
-        TestImages.Mask(_temp, "data/masks/crack,2.png");
-        TestImages.Write(_temp, "data/imgs/say \"hi\".png");
-        TestImages.Write(_temp, "data/imgs/plain.png");
+        TestImages.Write(temp, "data/imgs/free 1.png");
+        TestImages.Write(temp, "data/imgs/crack,2.jpg");
+        TestImages.Mask(temp, "data/masks/crack,2.png");
+        TestImages.Write(temp, "data/imgs/say \"hi\".png");
+        TestImages.Write(temp, "data/imgs/plain.png");
         var manifest = Manifest(
             "Group,IMAGE,label,class,mask,split\r\n" +
             "g1,imgs/free 1.png,good,MT_Free,,train\r\n" +
@@ -31,19 +31,19 @@ public sealed class CsvManifestTests : IDisposable
         var data = DatasetReader.Open(manifest, new DatasetReadOptions());
 
         Assert.Equal(DatasetFormat.CsvManifest, data.Format);
-        Assert.Equal(_temp.File("data"), data.Root);
+        Assert.Equal(temp.File("data"), data.Root);
         Assert.Equal(["good", "MT_Crack", "defect", "scratch"], data.Kinds);
         Assert.Collection(data.Images,
-            i => Assert.Equal(new LabelledImage(_temp.File("data/imgs/free 1.png"), "good", null, "g1", "train"), i),
-            i => Assert.Equal(new LabelledImage(_temp.File("data/imgs/crack,2.jpg"), "MT_Crack", _temp.File("data/masks/crack,2.png"), "g2", "val"), i),
-            i => Assert.Equal(new LabelledImage(_temp.File("data/imgs/say \"hi\".png"), "scratch", null, "g1", "test"), i),
-            i => Assert.Equal(new LabelledImage(_temp.File("data/imgs/plain.png"), "defect", null, null, "train"), i));
+            i => Assert.Equal(new LabelledImage(temp.File("data/imgs/free 1.png"), "good", null, "g1", "train"), i),
+            i => Assert.Equal(new LabelledImage(temp.File("data/imgs/crack,2.jpg"), "MT_Crack", temp.File("data/masks/crack,2.png"), "g2", "val"), i),
+            i => Assert.Equal(new LabelledImage(temp.File("data/imgs/say \"hi\".png"), "scratch", null, "g1", "test"), i),
+            i => Assert.Equal(new LabelledImage(temp.File("data/imgs/plain.png"), "defect", null, null, "train"), i));
     }
 
     [Fact]
     public void Absolute_path_inside_the_manifest_folder_is_accepted()
     {
-        var image = TestImages.Write(_temp, "data/a.png");
+        var image = TestImages.Write(temp, "data/a.png");
 
         var data = DatasetReader.Open(Manifest($"image,label\n{image},good\n"), new DatasetReadOptions());
 
@@ -68,8 +68,8 @@ public sealed class CsvManifestTests : IDisposable
     [InlineData("/etc/hostname.png")]
     public void Path_leading_outside_the_manifest_folder_names_row_and_path(string path)
     {
-        TestImages.Write(_temp, "data/a.png");
-        TestImages.Write(_temp, "outside.png");
+        TestImages.Write(temp, "data/a.png");
+        TestImages.Write(temp, "outside.png");
         var manifest = Manifest($"image,label\na.png,good\n{path},good\n");
 
         var e = Fails(manifest);
@@ -82,7 +82,7 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Mask_leading_outside_the_manifest_folder_is_named()
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
         var e = Fails(Manifest("image,label,mask\na.png,defect,../a_mask.png\n"));
 
         Assert.Contains("row 1 (line 2)", e.Message);
@@ -92,11 +92,11 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Missing_mask_file_is_named()
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
 
         var e = Fails(Manifest("image,label,mask\na.png,defect,a_mask.png\n"), new DatasetReadOptions(CheckImages: false));
 
-        Assert.Contains($"mask '{_temp.File("data/a_mask.png")}'", e.Message);
+        Assert.Contains($"mask '{temp.File("data/a_mask.png")}'", e.Message);
         Assert.Contains("does not exist", e.Message);
     }
 
@@ -107,7 +107,7 @@ public sealed class CsvManifestTests : IDisposable
     [InlineData("a.png,,", "the label cell is empty")]
     public void Row_that_cannot_be_labelled_names_its_row(string row, string problem)
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
         var manifest = Manifest($"image,label,class\n{row}\n");
 
         var e = Fails(manifest);
@@ -119,7 +119,7 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Unknown_split_names_row_and_value()
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
 
         var e = Fails(Manifest("image,label,split\na.png,good,dev\n"));
 
@@ -129,7 +129,7 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Image_listed_twice_names_both_rows()
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
 
         var e = Fails(Manifest("image,label\na.png,good\nb/../a.png,crack\n"));
 
@@ -140,7 +140,7 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Malformed_csv_names_the_manifest_and_line()
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
         var manifest = Manifest("image,label\na.png,good\n\"b.png,good\n");
 
         var e = Fails(manifest);
@@ -152,7 +152,7 @@ public sealed class CsvManifestTests : IDisposable
     [Fact]
     public void Ragged_row_is_an_error_not_a_shifted_label()
     {
-        TestImages.Write(_temp, "data/a.png");
+        TestImages.Write(temp, "data/a.png");
 
         var e = Fails(Manifest("image,label\na.png,good,extra\n"));
 

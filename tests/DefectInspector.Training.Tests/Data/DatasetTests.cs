@@ -4,9 +4,9 @@ namespace DefectInspector.Training.Tests.Data;
 
 public sealed class DatasetTests : IDisposable
 {
-    private readonly TempFolder _temp = new();
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose() => temp.Dispose();
 
     private static Dataset InMemory(params LabelledImage[] images) =>
         new("/data/index.csv", DatasetFormat.CsvManifest, images, DatasetKinds.Of(images));
@@ -14,14 +14,14 @@ public sealed class DatasetTests : IDisposable
     [Fact]
     public void Defect_only_data_reads_but_cannot_train()
     {
-        TestImages.Write(_temp, "crack/a.png");
-        TestImages.Write(_temp, "dent/a.png");
+        TestImages.Write(temp, "crack/a.png");
+        TestImages.Write(temp, "dent/a.png");
 
-        var data = DatasetReader.Open(_temp.Path, new DatasetReadOptions());
+        var data = DatasetReader.Open(temp.Path, new DatasetReadOptions());
         var e = Assert.Throws<DataProblemException>(() => data.RequireBothClasses());
 
         Assert.Equal(["good", "crack", "dent"], data.Kinds);
-        Assert.Contains($"dataset '{_temp.Path}' has no good images", e.Message);
+        Assert.Contains($"dataset '{temp.Path}' has no good images", e.Message);
     }
 
     [Fact]
@@ -86,10 +86,10 @@ public sealed class DatasetTests : IDisposable
 
     private string WriteSmallDataset(string root)
     {
-        TestImages.Write(_temp, $"{root}/a.png");
-        TestImages.Write(_temp, $"{root}/b.png", grey: 20);
-        TestImages.Mask(_temp, $"{root}/b_mask.png");
-        return _temp.Text($"{root}/index.csv", "image,label,mask\na.png,good,\nb.png,crack,b_mask.png\n");
+        TestImages.Write(temp, $"{root}/a.png");
+        TestImages.Write(temp, $"{root}/b.png", grey: 20);
+        TestImages.Mask(temp, $"{root}/b_mask.png");
+        return temp.Text($"{root}/index.csv", "image,label,mask\na.png,good,\nb.png,crack,b_mask.png\n");
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class DatasetTests : IDisposable
     {
         var first = DatasetReader.Open(WriteSmallDataset("one"), new DatasetReadOptions()).Fingerprint();
         WriteSmallDataset("two/deeper");
-        var reordered = _temp.Text("two/deeper/index.csv", "image,label,mask\nb.png,crack,b_mask.png\na.png,good,\n");
+        var reordered = temp.Text("two/deeper/index.csv", "image,label,mask\nb.png,crack,b_mask.png\na.png,good,\n");
         var second = DatasetReader.Open(reordered, new DatasetReadOptions()).Fingerprint();
 
         Assert.Matches("^[0-9a-f]{64}$", first);
@@ -110,12 +110,12 @@ public sealed class DatasetTests : IDisposable
         var manifest = WriteSmallDataset("one");
         var original = DatasetReader.Open(manifest, new DatasetReadOptions()).Fingerprint();
 
-        _temp.Text("one/index.csv", "image,label,mask\na.png,good,\nb.png,dent,b_mask.png\n");
+        temp.Text("one/index.csv", "image,label,mask\na.png,good,\nb.png,dent,b_mask.png\n");
         var relabelled = DatasetReader.Open(manifest, new DatasetReadOptions()).Fingerprint();
-        _temp.Text("one/index.csv", "image,label,mask\na.png,good,\nb.png,crack,\n");
+        temp.Text("one/index.csv", "image,label,mask\na.png,good,\nb.png,crack,\n");
         var maskless = DatasetReader.Open(manifest, new DatasetReadOptions()).Fingerprint();
-        _temp.Text("one/index.csv", "image,label,mask\na.png,good,\nb.png,crack,b_mask.png\n");
-        TestImages.Write(_temp, "one/a.png", width: 64, height: 64);
+        temp.Text("one/index.csv", "image,label,mask\na.png,good,\nb.png,crack,b_mask.png\n");
+        TestImages.Write(temp, "one/a.png", width: 64, height: 64);
         var resized = DatasetReader.Open(manifest, new DatasetReadOptions()).Fingerprint();
 
         Assert.Equal(4, new[] { original, relabelled, maskless, resized }.Distinct().Count());
@@ -125,10 +125,10 @@ public sealed class DatasetTests : IDisposable
     public void Fingerprint_of_a_vanished_file_names_it()
     {
         var data = DatasetReader.Open(WriteSmallDataset("one"), new DatasetReadOptions());
-        File.Delete(_temp.File("one/a.png"));
+        File.Delete(temp.File("one/a.png"));
 
         var e = Assert.Throws<DataProblemException>(() => data.Fingerprint());
 
-        Assert.Contains(_temp.File("one/a.png"), e.Message);
+        Assert.Contains(temp.File("one/a.png"), e.Message);
     }
 }

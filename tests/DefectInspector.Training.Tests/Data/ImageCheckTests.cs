@@ -5,15 +5,15 @@ namespace DefectInspector.Training.Tests.Data;
 
 public sealed class ImageCheckTests : IDisposable
 {
-    private readonly TempFolder _temp = new();
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose() => temp.Dispose();
 
     private string FolderWithOneCorruptImage()
     {
-        TestImages.Write(_temp, "good/a.png");
-        TestImages.Write(_temp, "crack/a.jpg");
-        return TestImages.Corrupt(_temp, "crack/b.png");
+        TestImages.Write(temp, "good/a.png");
+        TestImages.Write(temp, "crack/a.jpg");
+        return TestImages.Corrupt(temp, "crack/b.png");
     }
 
     [Fact]
@@ -22,7 +22,7 @@ public sealed class ImageCheckTests : IDisposable
         var corrupt = FolderWithOneCorruptImage();
         var log = new ListLogger();
 
-        var data = DatasetReader.Open(_temp.Path, new DatasetReadOptions(), log);
+        var data = DatasetReader.Open(temp.Path, new DatasetReadOptions(), log);
 
         Assert.Equal(1, data.Skipped);
         Assert.Equal(2, data.Images.Count);
@@ -37,7 +37,7 @@ public sealed class ImageCheckTests : IDisposable
     {
         var corrupt = FolderWithOneCorruptImage();
 
-        var e = Assert.Throws<DataProblemException>(() => DatasetReader.Open(_temp.Path, new DatasetReadOptions(Strict: true)));
+        var e = Assert.Throws<DataProblemException>(() => DatasetReader.Open(temp.Path, new DatasetReadOptions(Strict: true)));
 
         Assert.Contains($"image '{corrupt}'", e.Message);
     }
@@ -46,30 +46,30 @@ public sealed class ImageCheckTests : IDisposable
     public void Without_image_checks_a_corrupt_image_goes_through_but_a_missing_one_does_not()
     {
         var corrupt = FolderWithOneCorruptImage();
-        var manifest = _temp.Text("index.csv", "image,label\ngood/a.png,good\ncrack/b.png,crack\ncrack/gone.png,crack\n");
+        var manifest = temp.Text("index.csv", "image,label\ngood/a.png,good\ncrack/b.png,crack\ncrack/gone.png,crack\n");
 
         var data = DatasetReader.Open(manifest, new DatasetReadOptions(CheckImages: false));
 
-        Assert.Equal([_temp.File("good/a.png"), corrupt], data.Images.Select(i => i.Path));
+        Assert.Equal([temp.File("good/a.png"), corrupt], data.Images.Select(i => i.Path));
         Assert.Equal(1, data.Skipped);
     }
 
     [Fact]
     public void Dataset_whose_images_are_all_unreadable_is_an_error()
     {
-        TestImages.Corrupt(_temp, "good/a.png");
+        TestImages.Corrupt(temp, "good/a.png");
 
-        var e = Assert.Throws<DataProblemException>(() => DatasetReader.Open(_temp.Path, new DatasetReadOptions()));
+        var e = Assert.Throws<DataProblemException>(() => DatasetReader.Open(temp.Path, new DatasetReadOptions()));
 
-        Assert.Contains($"dataset '{_temp.Path}' has no usable images", e.Message);
+        Assert.Contains($"dataset '{temp.Path}' has no usable images", e.Message);
     }
 
     [Fact]
     public void Mask_of_another_size_is_fatal_and_names_both_sizes()
     {
-        TestImages.Write(_temp, "a.png", width: 32, height: 32);
-        var mask = TestImages.Mask(_temp, "a_mask.png", width: 40, height: 32);
-        var manifest = _temp.Text("index.csv", "image,label,mask\na.png,defect,a_mask.png\n");
+        TestImages.Write(temp, "a.png", width: 32, height: 32);
+        var mask = TestImages.Mask(temp, "a_mask.png", width: 40, height: 32);
+        var manifest = temp.Text("index.csv", "image,label,mask\na.png,defect,a_mask.png\n");
 
         var e = Assert.Throws<DataProblemException>(() => DatasetReader.Open(manifest, new DatasetReadOptions()));
 
@@ -80,9 +80,9 @@ public sealed class ImageCheckTests : IDisposable
     [Fact]
     public void Unreadable_mask_is_fatal_even_when_not_strict()
     {
-        TestImages.Write(_temp, "a.png");
-        var mask = TestImages.Corrupt(_temp, "a_mask.png");
-        var manifest = _temp.Text("index.csv", "image,label,mask\na.png,defect,a_mask.png\n");
+        TestImages.Write(temp, "a.png");
+        var mask = TestImages.Corrupt(temp, "a_mask.png");
+        var manifest = temp.Text("index.csv", "image,label,mask\na.png,defect,a_mask.png\n");
 
         var e = Assert.Throws<DataProblemException>(() => DatasetReader.Open(manifest, new DatasetReadOptions()));
 
@@ -93,12 +93,12 @@ public sealed class ImageCheckTests : IDisposable
     [Fact]
     public void Mask_of_the_same_size_passes()
     {
-        TestImages.Write(_temp, "a.jpg", width: 24, height: 40);
-        TestImages.Mask(_temp, "a.png", width: 24, height: 40);
-        var manifest = _temp.Text("index.csv", "image,label,mask\na.jpg,defect,a.png\n");
+        TestImages.Write(temp, "a.jpg", width: 24, height: 40);
+        TestImages.Mask(temp, "a.png", width: 24, height: 40);
+        var manifest = temp.Text("index.csv", "image,label,mask\na.jpg,defect,a.png\n");
 
         var data = DatasetReader.Open(manifest, new DatasetReadOptions(Strict: true));
 
-        Assert.Equal(_temp.File("a.png"), Assert.Single(data.Images).MaskPath);
+        Assert.Equal(temp.File("a.png"), Assert.Single(data.Images).MaskPath);
     }
 }

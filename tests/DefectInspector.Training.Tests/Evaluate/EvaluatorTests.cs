@@ -1,10 +1,9 @@
-using DefectInspector.Inference.Engine;
-using DefectInspector.Inference.Inspect;
 using DefectInspector.Core.Decision;
 using DefectInspector.Core.Imaging;
 using DefectInspector.Core.Regions;
 using DefectInspector.Inference.Bundle;
-using DefectInspector.Inference.Explain;
+using DefectInspector.Inference.Engine;
+using DefectInspector.Inference.Inspect;
 using DefectInspector.Inference.Model;
 using DefectInspector.Training.Calibrate;
 using DefectInspector.Training.Data;

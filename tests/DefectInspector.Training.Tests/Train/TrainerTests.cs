@@ -1,5 +1,4 @@
 using DefectInspector.Training.Data;
-using DefectInspector.Training.Evaluate;
 using DefectInspector.Training.Train;
 using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DefectInspector.Vision.Capture;
 using DefectInspector.Vision.Imaging;
 using OpenCvSharp;
@@ -13,28 +12,28 @@ public sealed class FolderSourceTests : IDisposable
     // Long enough for several polls (200 ms) to have seen a settled file.
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(900);
 
-    private readonly TempFolder _temp = new();
-    private readonly RecordingLogger _logger = new();
-    private readonly string _inbox;
-    private readonly SourceSettings _moving;
-    private readonly SourceSettings _journaling;
+    private readonly TempFolder temp = new();
+    private readonly RecordingLogger logger = new();
+    private readonly string inbox;
+    private readonly SourceSettings moving;
+    private readonly SourceSettings journaling;
 
     public FolderSourceTests()
     {
-        _inbox = Directory.CreateDirectory(_temp.File("inbox")).FullName;
-        _moving = new SourceSettings { StateDirectory = _temp.File("state") };
-        _journaling = _moving with { ProcessedFolder = null };
+        inbox = Directory.CreateDirectory(temp.File("inbox")).FullName;
+        moving = new SourceSettings { StateDirectory = temp.File("state") };
+        journaling = moving with { ProcessedFolder = null };
     }
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose() => temp.Dispose();
 
     public static TheoryData<bool> BothLedgers => [true, false];
 
-    private SourceSettings Settings(bool moving) => moving ? _moving : _journaling;
+    private SourceSettings Settings(bool moving) => moving ? this.moving : journaling;
 
     private IFrameSource OpenFolder(SourceSettings settings)
     {
-        var source = FrameSources.Create($"folder:{_inbox}", settings, _logger);
+        var source = FrameSources.Create($"folder:{inbox}", settings, logger);
         source.Open();
         return source;
     }
@@ -42,7 +41,7 @@ public sealed class FolderSourceTests : IDisposable
     private string Drop(string name, int index = 0, DateTime? writtenAt = null)
     {
         using var image = TestVideos.Frame(index, 64, 48);
-        var path = TestImages.Write(image, Path.Combine(_inbox, name));
+        var path = TestImages.Write(image, Path.Combine(inbox, name));
         if (writtenAt is not null)
             File.SetLastWriteTimeUtc(path, writtenAt.Value);
         return path;
@@ -99,14 +98,14 @@ public sealed class FolderSourceTests : IDisposable
         }
     }
 
-    private string[] Remaining() => Names(_inbox);
+    private string[] Remaining() => Names(inbox);
 
     private static string[] Names(string folder) =>
         Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
 
     private string[] In(string subfolder)
     {
-        var path = Path.Combine(_inbox, subfolder);
+        var path = Path.Combine(inbox, subfolder);
         return Directory.Exists(path) ? Names(path) : [];
     }
 
@@ -116,7 +115,7 @@ public sealed class FolderSourceTests : IDisposable
         var now = DateTime.UtcNow;
         Drop("a.png", 1, now.AddMinutes(-1));
         Drop("b.png", 2, now.AddMinutes(-2));
-        using var source = OpenFolder(_moving);
+        using var source = OpenFolder(moving);
         Assert.False(source.IsLive);
 
         using (var first = ReadSoon(source))
@@ -181,7 +180,7 @@ public sealed class FolderSourceTests : IDisposable
         else
         {
             Assert.Equal(["crashed.png", "done.png"], Remaining());
-            var journal = Assert.Single(Directory.GetFiles(_moving.StateDirectory));
+            var journal = Assert.Single(Directory.GetFiles(this.moving.StateDirectory));
             Assert.Contains("\"done.png\"", File.ReadAllText(journal));
         }
     }
@@ -190,24 +189,24 @@ public sealed class FolderSourceTests : IDisposable
     public void A_journal_cut_off_mid_line_by_a_crash_still_loads_and_records_on()
     {
         Drop("one.png", 1, DateTime.UtcNow.AddSeconds(-20));
-        using (var source = OpenFolder(_journaling))
+        using (var source = OpenFolder(journaling))
         {
             using var frame = ReadSoon(source);
             source.Complete(frame);
         }
 
-        var journal = Assert.Single(Directory.GetFiles(_journaling.StateDirectory));
+        var journal = Assert.Single(Directory.GetFiles(journaling.StateDirectory));
         File.AppendAllText(journal, "{\"file\":\"two.p");
         Drop("two.png", 2, DateTime.UtcNow.AddSeconds(-10));
 
-        using (var source = OpenFolder(_journaling))
+        using (var source = OpenFolder(journaling))
         {
             using var frame = ReadSoon(source);
             Assert.Equal("two.png", frame.FrameRef);
             source.Complete(frame);
         }
 
-        using var last = OpenFolder(_journaling);
+        using var last = OpenFolder(journaling);
         AssertNothingMore(last);
     }
 
@@ -220,68 +219,68 @@ public sealed class FolderSourceTests : IDisposable
         using (var original = TestVideos.Frame(4, 64, 48))
         {
             var jpeg = TestImages.Encode(original, ".jpg");
-            File.WriteAllBytes(Path.Combine(_inbox, "truncated.jpg"), jpeg[..(jpeg.Length / 2)]);
+            File.WriteAllBytes(Path.Combine(inbox, "truncated.jpg"), jpeg[..(jpeg.Length / 2)]);
         }
 
-        File.WriteAllBytes(Path.Combine(_inbox, "empty.png"), []);
-        File.WriteAllText(Path.Combine(_inbox, "x.png"), "not an image, despite the name");
+        File.WriteAllBytes(Path.Combine(inbox, "empty.png"), []);
+        File.WriteAllText(Path.Combine(inbox, "x.png"), "not an image, despite the name");
         foreach (var name in new[] { "truncated.jpg", "empty.png", "x.png" })
-            File.SetLastWriteTimeUtc(Path.Combine(_inbox, name), now.AddSeconds(-40));
+            File.SetLastWriteTimeUtc(Path.Combine(inbox, name), now.AddSeconds(-40));
         Drop("good2.png", 2, now.AddSeconds(-30));
 
         using (var source = OpenFolder(Settings(moving)))
             Assert.Equal(["good1.png", "good2.png"], ReadAll(source, complete: true));
 
         string[] bad = ["empty.png", "truncated.jpg", "x.png"];
-        Assert.Equal(bad, _logger.Warnings.Select(w => (string)w.Fields["File"]!).Order(StringComparer.Ordinal));
-        Assert.All(_logger.Warnings, w => Assert.False(string.IsNullOrWhiteSpace(w.Fields["Reason"] as string)));
-        Assert.Contains("truncated", _logger.Warnings.Single(w => (string)w.Fields["File"]! == "truncated.jpg").Fields["Reason"] as string);
-        Assert.Contains("empty", _logger.Warnings.Single(w => (string)w.Fields["File"]! == "empty.png").Fields["Reason"] as string);
+        Assert.Equal(bad, logger.Warnings.Select(w => (string)w.Fields["File"]!).Order(StringComparer.Ordinal));
+        Assert.All(logger.Warnings, w => Assert.False(string.IsNullOrWhiteSpace(w.Fields["Reason"] as string)));
+        Assert.Contains("truncated", logger.Warnings.Single(w => (string)w.Fields["File"]! == "truncated.jpg").Fields["Reason"] as string);
+        Assert.Contains("empty", logger.Warnings.Single(w => (string)w.Fields["File"]! == "empty.png").Fields["Reason"] as string);
         if (moving)
         {
             Assert.Equal(bad.SelectMany(b => new[] { b, b + MovingLedger.ReasonSuffix }).Order(StringComparer.Ordinal), In("rejected"));
-            Assert.Contains("truncated", File.ReadAllText(Path.Combine(_inbox, "rejected", "truncated.jpg" + MovingLedger.ReasonSuffix)));
+            Assert.Contains("truncated", File.ReadAllText(Path.Combine(inbox, "rejected", "truncated.jpg" + MovingLedger.ReasonSuffix)));
             Assert.Empty(Remaining());
         }
 
         // Rejected once is rejected for good: a restart neither offers them nor warns again.
         using var restarted = OpenFolder(Settings(moving));
         AssertNothingMore(restarted);
-        Assert.Equal(3, _logger.Warnings.Count);
+        Assert.Equal(3, logger.Warnings.Count);
     }
 
     [Fact]
     public void Images_too_large_by_header_or_file_size_are_moved_to_rejected_with_the_reason_beside_them()
     {
         var now = DateTime.UtcNow;
-        HugeTiff.Write(Path.Combine(_inbox, "huge.tif"), 12000, 12000);
-        using (var vast = File.Create(Path.Combine(_inbox, "vast.bmp")))
+        HugeTiff.Write(Path.Combine(inbox, "huge.tif"), 12000, 12000);
+        using (var vast = File.Create(Path.Combine(inbox, "vast.bmp")))
             vast.SetLength(ImageReader.MaxFileBytes + 1);
         foreach (var name in new[] { "huge.tif", "vast.bmp" })
-            File.SetLastWriteTimeUtc(Path.Combine(_inbox, name), now.AddSeconds(-40));
+            File.SetLastWriteTimeUtc(Path.Combine(inbox, name), now.AddSeconds(-40));
         Drop("good.png", 1, now.AddSeconds(-30));
 
-        using (var source = OpenFolder(_moving))
+        using (var source = OpenFolder(moving))
             Assert.Equal(["good.png"], ReadAll(source, complete: true));
 
-        string Reason(string name) => File.ReadAllText(Path.Combine(_inbox, "rejected", name + MovingLedger.ReasonSuffix));
+        string Reason(string name) => File.ReadAllText(Path.Combine(inbox, "rejected", name + MovingLedger.ReasonSuffix));
         Assert.Contains("12000x12000 (144 megapixels); expected at most 100 megapixels", Reason("huge.tif"));
         Assert.Contains("expected at most 671 MB", Reason("vast.bmp"));
-        Assert.Equal(["huge.tif", "vast.bmp"], _logger.Warnings.Select(w => (string)w.Fields["File"]!).Order(StringComparer.Ordinal));
+        Assert.Equal(["huge.tif", "vast.bmp"], logger.Warnings.Select(w => (string)w.Fields["File"]!).Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public void Hidden_and_temporary_files_are_left_alone()
     {
         var png = Drop(".hidden.png", 1);
-        File.Copy(png, Path.Combine(_inbox, "upload.png.part"));
-        File.Copy(png, Path.Combine(_inbox, "copy.tmp"));
+        File.Copy(png, Path.Combine(inbox, "upload.png.part"));
+        File.Copy(png, Path.Combine(inbox, "copy.tmp"));
         Drop("real.bmp", 4);
 
-        using var source = OpenFolder(_moving);
+        using var source = OpenFolder(moving);
 
         Assert.Equal(["real.bmp"], ReadAll(source, complete: true));
-        Assert.Empty(_logger.Warnings);
+        Assert.Empty(logger.Warnings);
         Assert.Equal([".hidden.png", "copy.tmp", "upload.png.part"], Remaining());
     }
 
@@ -291,8 +290,8 @@ public sealed class FolderSourceTests : IDisposable
         using var big = TestVideos.Frame(5, 400, 300);
         Cv2.Randu(big, Scalar.All(0), Scalar.All(255)); // noise does not compress, so the file is large
         var bytes = TestImages.Encode(big, ".png");
-        var path = Path.Combine(_inbox, "growing.png");
-        using var source = OpenFolder(_moving);
+        var path = Path.Combine(inbox, "growing.png");
+        using var source = OpenFolder(moving);
 
         var finished = DateTime.MaxValue;
         var writer = Task.Run(() =>
@@ -318,13 +317,13 @@ public sealed class FolderSourceTests : IDisposable
         Assert.Equal("growing.png", frame.FrameRef);
         Assert.True(taken >= finished, $"the file was taken {(finished - taken).TotalMilliseconds:F0} ms before it was complete");
         Assert.Equal(0, Cv2.Norm(big, frame.Image, NormTypes.INF));
-        Assert.Empty(_logger.Warnings);
+        Assert.Empty(logger.Warnings);
     }
 
     [Fact]
     public void Waiting_for_files_stops_promptly_when_cancelled()
     {
-        using var source = OpenFolder(_moving);
+        using var source = OpenFolder(moving);
 
         SourceReads.AssertCancelledPromptly(source, TimeSpan.FromMilliseconds(300), within: TimeSpan.FromSeconds(2));
     }
@@ -332,25 +331,25 @@ public sealed class FolderSourceTests : IDisposable
     [Fact]
     public void Only_one_source_may_keep_a_folder_journal()
     {
-        using var first = OpenFolder(_journaling);
-        using var second = FrameSources.Create($"folder:{_inbox}", _journaling, _logger);
+        using var first = OpenFolder(journaling);
+        using var second = FrameSources.Create($"folder:{inbox}", journaling, logger);
 
         var e = Assert.Throws<FrameSourceException>(second.Open);
 
-        Assert.Contains(_inbox, e.Message);
+        Assert.Contains(inbox, e.Message);
     }
 
     [Fact]
     public void Completing_a_file_that_cannot_be_moved_logs_an_error_and_does_not_hand_it_out_again()
     {
         Drop("stuck.png", 1);
-        using var source = OpenFolder(_moving with { ProcessedFolder = "blocked" });
-        File.WriteAllText(Path.Combine(_inbox, "blocked"), "a file where the processed folder should be");
+        using var source = OpenFolder(moving with { ProcessedFolder = "blocked" });
+        File.WriteAllText(Path.Combine(inbox, "blocked"), "a file where the processed folder should be");
 
         using (var frame = ReadSoon(source))
             source.Complete(frame);
 
-        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && (string)e.Fields["File"]! == "stuck.png");
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && (string)e.Fields["File"]! == "stuck.png");
         AssertNothingMore(source);
     }
 }

@@ -10,9 +10,9 @@ public sealed class LiveStreamTests : IDisposable
 {
     private static readonly SourceSettings Settings = new() { StreamTimeout = TimeSpan.FromSeconds(2) };
 
-    private readonly TempFolder _temp = new();
+    private readonly TempFolder temp = new();
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose() => temp.Dispose();
 
     /// <summary>A camera that was just (re)started may take a moment to answer; the daemon retries the same way.</summary>
     private static void OpenWithin(IFrameSource source, TimeSpan patience)
@@ -67,8 +67,8 @@ public sealed class LiveStreamTests : IDisposable
     [Fact]
     public async Task Rtsp_camera_is_read_fails_when_it_goes_silent_and_reads_again_after_reopening()
     {
-        var video = TestVideos.Write(_temp.File("line.avi"));
-        using var camera = new RtspTestCamera(video, _temp.Path);
+        var video = TestVideos.Write(temp.File("line.avi"));
+        using var camera = new RtspTestCamera(video, temp.Path);
         camera.StartStreaming();
         using var source = FrameSources.Create(camera.Url("inspector:s3cret"), Settings, NullLogger.Instance);
         Assert.True(source.IsLive);
@@ -93,8 +93,8 @@ public sealed class LiveStreamTests : IDisposable
     [Fact]
     public void A_cameras_password_is_not_on_ffmpegs_command_line()
     {
-        var video = TestVideos.Write(_temp.File("line.avi"));
-        using var camera = new RtspTestCamera(video, _temp.Path);
+        var video = TestVideos.Write(temp.File("line.avi"));
+        using var camera = new RtspTestCamera(video, temp.Path);
         camera.StartStreaming();
         using var source = FrameSources.Create(camera.Url("inspector:s3cret"), Settings, NullLogger.Instance);
         OpenWithin(source, TimeSpan.FromSeconds(10));

@@ -6,11 +6,11 @@ namespace DefectInspector.Vision.Tests.Capture;
 /// <summary>Keeps what was logged, with the structured fields, for tests to check.</summary>
 internal sealed class RecordingLogger : ILogger
 {
-    private readonly ConcurrentQueue<LogEntry> _entries = new();
+    private readonly ConcurrentQueue<LogEntry> entries = new();
 
-    public IReadOnlyList<LogEntry> Entries => [.. _entries];
+    public IReadOnlyList<LogEntry> Entries => [.. entries];
 
-    public IReadOnlyList<LogEntry> Warnings => [.. _entries.Where(e => e.Level == LogLevel.Warning)];
+    public IReadOnlyList<LogEntry> Warnings => [.. entries.Where(e => e.Level == LogLevel.Warning)];
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
@@ -22,7 +22,7 @@ internal sealed class RecordingLogger : ILogger
         var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs
             ? pairs.ToDictionary(p => p.Key, p => p.Value)
             : [];
-        _entries.Enqueue(new LogEntry(logLevel, formatter(state, exception), fields));
+        entries.Enqueue(new LogEntry(logLevel, formatter(state, exception), fields));
     }
 }
 

@@ -7,9 +7,9 @@ namespace DefectInspector.Vision.Tests.Capture;
 
 public sealed class VideoFileSourceTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    private readonly TempFolder folder = new();
 
-    public void Dispose() => _folder.Dispose();
+    public void Dispose() => folder.Dispose();
 
     private IFrameSource Open(string path, SourceSettings settings)
     {
@@ -21,7 +21,7 @@ public sealed class VideoFileSourceTests : IDisposable
     [Fact]
     public void Without_loop_every_frame_comes_once_in_order_then_the_source_ends()
     {
-        var video = TestVideos.Write(_folder.File("clip.avi"));
+        var video = TestVideos.Write(folder.File("clip.avi"));
         using var source = Open(video, new SourceSettings { Loop = false, RealTime = false });
 
         Assert.False(source.IsLive);
@@ -42,7 +42,7 @@ public sealed class VideoFileSourceTests : IDisposable
     [Fact]
     public void With_loop_reading_goes_on_past_the_end_and_frame_refs_keep_counting()
     {
-        var video = TestVideos.Write(_folder.File("clip.avi"));
+        var video = TestVideos.Write(folder.File("clip.avi"));
         using var source = Open(video, new SourceSettings { Loop = true, RealTime = false });
 
         for (var i = 0; i < 45; i++)
@@ -57,7 +57,7 @@ public sealed class VideoFileSourceTests : IDisposable
     [Fact]
     public void Real_time_delivers_frames_at_the_file_frame_rate()
     {
-        var video = TestVideos.Write(_folder.File("clip.avi"), frames: 12, fps: 20);
+        var video = TestVideos.Write(folder.File("clip.avi"), frames: 12, fps: 20);
         using var source = Open(video, new SourceSettings { Loop = false, RealTime = true });
 
         var clock = Stopwatch.StartNew();
@@ -72,7 +72,7 @@ public sealed class VideoFileSourceTests : IDisposable
     [Fact]
     public void Real_time_wait_stops_when_cancelled()
     {
-        var video = TestVideos.Write(_folder.File("slow.avi"), frames: 3, fps: 0.5);
+        var video = TestVideos.Write(folder.File("slow.avi"), frames: 3, fps: 0.5);
         using var source = Open(video, new SourceSettings { Loop = false, RealTime = true });
         source.Read(CancellationToken.None)!.Dispose();
 
@@ -83,7 +83,7 @@ public sealed class VideoFileSourceTests : IDisposable
     [Fact]
     public void Missing_file_fails_at_open_naming_it()
     {
-        var path = _folder.File("nope.avi");
+        var path = folder.File("nope.avi");
         using var source = FrameSources.Create($"file:{path}", new SourceSettings(), NullLogger.Instance);
 
         var e = Assert.Throws<FrameSourceException>(source.Open);
@@ -95,7 +95,7 @@ public sealed class VideoFileSourceTests : IDisposable
     [Fact]
     public void File_that_is_no_video_fails_at_open()
     {
-        var path = _folder.File("notes.avi");
+        var path = folder.File("notes.avi");
         File.WriteAllText(path, "this is not a video");
         using var source = FrameSources.Create($"file:{path}", new SourceSettings(), NullLogger.Instance);
 

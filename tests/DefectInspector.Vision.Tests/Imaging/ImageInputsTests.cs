@@ -4,13 +4,13 @@ namespace DefectInspector.Vision.Tests.Imaging;
 
 public sealed class ImageInputsTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    private readonly TempFolder folder = new();
 
-    public void Dispose() => _folder.Dispose();
+    public void Dispose() => folder.Dispose();
 
     private string Touch(string relative)
     {
-        var path = _folder.File(relative);
+        var path = folder.File(relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, [1]);
         return path;
@@ -19,7 +19,7 @@ public sealed class ImageInputsTests : IDisposable
     [Fact]
     public void Empty_folder_is_an_error_naming_it()
     {
-        var empty = _folder.File("empty");
+        var empty = folder.File("empty");
         Directory.CreateDirectory(empty);
 
         var (files, errors) = ImageInputs.Expand([empty]);
@@ -34,10 +34,10 @@ public sealed class ImageInputsTests : IDisposable
     {
         Touch("docs/readme.txt");
 
-        var (files, errors) = ImageInputs.Expand([_folder.File("docs")]);
+        var (files, errors) = ImageInputs.Expand([folder.File("docs")]);
 
         Assert.Empty(files);
-        Assert.Contains(_folder.File("docs"), Assert.Single(errors));
+        Assert.Contains(folder.File("docs"), Assert.Single(errors));
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class ImageInputsTests : IDisposable
         Touch("mixed/e.gif");
         Touch("mixed/sub/z.png");
 
-        var (files, errors) = ImageInputs.Expand([_folder.File("mixed")]);
+        var (files, errors) = ImageInputs.Expand([folder.File("mixed")]);
 
         Assert.Empty(errors);
         Assert.Equal(["a.jpg", "b.PNG", "c.tiff", "d.bmp"], files.Select(Path.GetFileName));
@@ -62,14 +62,14 @@ public sealed class ImageInputsTests : IDisposable
     {
         var single = Touch("one.jpeg");
         Touch("folder/x.png");
-        var missing = _folder.File("missing");
+        var missing = folder.File("missing");
         var text = Touch("notes.txt");
-        var empty = _folder.File("empty");
+        var empty = folder.File("empty");
         Directory.CreateDirectory(empty);
 
-        var (files, errors) = ImageInputs.Expand([single, missing, _folder.File("folder"), text, empty]);
+        var (files, errors) = ImageInputs.Expand([single, missing, folder.File("folder"), text, empty]);
 
-        Assert.Equal([single, _folder.File("folder/x.png")], files);
+        Assert.Equal([single, folder.File("folder/x.png")], files);
         Assert.Equal(3, errors.Count);
         Assert.Contains(missing, errors[0]);
         Assert.Contains(text, errors[1]);

@@ -5,9 +5,9 @@ namespace DefectInspector.Vision.Tests.Imaging;
 
 public sealed class ImageReaderTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    private readonly TempFolder folder = new();
 
-    public void Dispose() => _folder.Dispose();
+    public void Dispose() => folder.Dispose();
 
     [Theory]
     [InlineData("frame.png", 0.0)]
@@ -18,7 +18,7 @@ public sealed class ImageReaderTests : IDisposable
     public void Reads_supported_formats_as_bgr_8bit(string name, double tolerance)
     {
         using var original = TestImages.Quadrants(64, 48);
-        var path = TestImages.Write(original, _folder.File(name));
+        var path = TestImages.Write(original, folder.File(name));
 
         using var read = ImageReader.Read(path);
 
@@ -35,7 +35,7 @@ public sealed class ImageReaderTests : IDisposable
     {
         using var gray = new Mat(32, 40, MatType.CV_8UC1, new Scalar(30));
         gray[new Rect(20, 0, 20, 32)].SetTo(new Scalar(220));
-        var path = TestImages.Write(gray, _folder.File("gray.jpg"));
+        var path = TestImages.Write(gray, folder.File("gray.jpg"));
         using (var check = Cv2.ImDecode(File.ReadAllBytes(path), ImreadModes.Unchanged))
             Assert.Equal(1, check.Channels()); // the file really is a one-channel JPEG
 
@@ -60,26 +60,26 @@ public sealed class ImageReaderTests : IDisposable
     [Fact]
     public void An_image_above_the_pixel_limit_is_refused_from_its_header_and_one_below_it_reads()
     {
-        var huge = HugePng.Write(_folder.File("huge.png"), 20000, 20000);
+        var huge = HugePng.Write(folder.File("huge.png"), 20000, 20000);
         var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(huge));
         Assert.Contains("huge.png", error.Message);
         Assert.Contains("20000x20000 (400 megapixels)", error.Message);
         Assert.Contains("at most 100 megapixels", error.Message);
 
         // The same writer makes a file OpenCV reads: the refusal is about size, not a broken file.
-        using var fine = ImageReader.Read(HugePng.Write(_folder.File("fine.png"), 2000, 1000));
+        using var fine = ImageReader.Read(HugePng.Write(folder.File("fine.png"), 2000, 1000));
         Assert.Equal((2000, 1000), (fine.Width, fine.Height));
     }
 
     [Fact]
     public void A_tiff_above_the_pixel_limit_is_refused_from_its_header_and_one_below_it_reads()
     {
-        var huge = HugeTiff.Write(_folder.File("huge.tif"), 12000, 12000);
+        var huge = HugeTiff.Write(folder.File("huge.tif"), 12000, 12000);
         var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(huge));
         Assert.Contains("huge.tif", error.Message);
         Assert.Contains("12000x12000 (144 megapixels)", error.Message);
 
-        using var fine = ImageReader.Read(HugeTiff.Write(_folder.File("fine.tiff"), 300, 200));
+        using var fine = ImageReader.Read(HugeTiff.Write(folder.File("fine.tiff"), 300, 200));
         Assert.Equal((300, 200), (fine.Width, fine.Height));
     }
 
@@ -88,7 +88,7 @@ public sealed class ImageReaderTests : IDisposable
     {
         var bytes = TestImages.Encode(TestImages.Quadrants(), ".png");
         bytes.AsSpan(16, 8).Fill(0xFF); // IHDR width and height 0xFFFFFFFF: the product overflows a long
-        var path = _folder.File("overflow.png");
+        var path = folder.File("overflow.png");
         File.WriteAllBytes(path, bytes);
 
         var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -99,7 +99,7 @@ public sealed class ImageReaderTests : IDisposable
     [Fact]
     public void A_file_above_the_size_limit_is_refused_before_it_is_read()
     {
-        var path = _folder.File("vast.png");
+        var path = folder.File("vast.png");
         using (var file = File.Create(path))
             file.SetLength(ImageReader.MaxFileBytes + 1); // sparse: no disk space taken
 
@@ -114,7 +114,7 @@ public sealed class ImageReaderTests : IDisposable
     [InlineData("GIF89a", "frame.jpg")]
     public void Content_of_a_format_not_accepted_is_refused_whatever_its_extension(string start, string name)
     {
-        var path = _folder.File(name);
+        var path = folder.File(name);
         File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes(start), .. new byte[64]]);
 
         var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -128,7 +128,7 @@ public sealed class ImageReaderTests : IDisposable
     [InlineData("MM\0*")]
     public void A_tiff_whose_directory_gives_no_size_is_refused_before_decoding(string signature)
     {
-        var path = _folder.File("no-size.tif");
+        var path = folder.File("no-size.tif");
         File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes(signature), 0, 0, 0, 8, 0, 0, 0, 0]);
 
         var error = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -148,7 +148,7 @@ public sealed class ImageReaderTests : IDisposable
     public void Jpeg_with_zero_padding_after_eoi_is_accepted()
     {
         using var original = TestImages.Quadrants();
-        var path = _folder.File("padded.jpg");
+        var path = folder.File("padded.jpg");
         File.WriteAllBytes(path, [.. TestImages.Encode(original, ".jpg"), 0, 0, 0, 0]);
 
         using var read = ImageReader.Read(path);
@@ -159,7 +159,7 @@ public sealed class ImageReaderTests : IDisposable
     [Fact]
     public void Missing_file_names_the_file()
     {
-        var path = _folder.File("nope.png");
+        var path = folder.File("nope.png");
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
 
@@ -174,7 +174,7 @@ public sealed class ImageReaderTests : IDisposable
     [InlineData("no-extension")]
     public void Unsupported_extension_lists_the_expected_ones(string name)
     {
-        var path = _folder.File(name);
+        var path = folder.File(name);
         File.WriteAllBytes(path, TestImages.Encode(TestImages.Quadrants(), ".png"));
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -188,7 +188,7 @@ public sealed class ImageReaderTests : IDisposable
     [InlineData("empty.jpg")]
     public void Zero_byte_file_is_rejected(string name)
     {
-        var path = _folder.File(name);
+        var path = folder.File(name);
         File.WriteAllBytes(path, []);
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -203,7 +203,7 @@ public sealed class ImageReaderTests : IDisposable
     [InlineData("garbage.tif")]
     public void Garbage_bytes_are_rejected(string name)
     {
-        var path = _folder.File(name);
+        var path = folder.File(name);
         var bytes = new byte[4096];
         new Random(42).NextBytes(bytes);
         File.WriteAllBytes(path, bytes);
@@ -218,7 +218,7 @@ public sealed class ImageReaderTests : IDisposable
     {
         using var original = TestImages.Quadrants(320, 240);
         var full = TestImages.Encode(original, ".jpg");
-        var path = _folder.File("cut.jpg");
+        var path = folder.File("cut.jpg");
         File.WriteAllBytes(path, full[..(full.Length / 2)]);
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -233,7 +233,7 @@ public sealed class ImageReaderTests : IDisposable
     {
         using var original = TestImages.Quadrants(320, 240);
         var full = TestImages.Encode(original, ".png");
-        var path = _folder.File("cut.png");
+        var path = folder.File("cut.png");
         File.WriteAllBytes(path, full[..(full.Length / 2)]);
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -246,7 +246,7 @@ public sealed class ImageReaderTests : IDisposable
     public void Png_cut_just_before_its_iend_chunk_is_rejected()
     {
         var full = TestImages.Encode(TestImages.Quadrants(), ".png");
-        var path = _folder.File("no-iend.png");
+        var path = folder.File("no-iend.png");
         File.WriteAllBytes(path, full[..^12]); // IEND is the last 12 bytes: length, type, CRC
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -258,7 +258,7 @@ public sealed class ImageReaderTests : IDisposable
     public void Truncated_bmp_is_rejected()
     {
         var full = TestImages.Encode(TestImages.Quadrants(), ".bmp");
-        var path = _folder.File("cut.bmp");
+        var path = folder.File("cut.bmp");
         File.WriteAllBytes(path, full[..(full.Length - 100)]);
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));
@@ -270,7 +270,7 @@ public sealed class ImageReaderTests : IDisposable
     [Fact]
     public void A_folder_is_not_an_image()
     {
-        var path = _folder.File("looks-like.png");
+        var path = folder.File("looks-like.png");
         Directory.CreateDirectory(path);
 
         var e = Assert.Throws<ImageReadException>(() => ImageReader.Read(path));

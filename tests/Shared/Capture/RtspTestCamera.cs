@@ -15,31 +15,31 @@ public sealed class RtspTestCamera : IDisposable
 {
     private const int ClientChannel = 0;
 
-    private readonly string _video;
-    private readonly string _sdpFile;
-    private readonly TcpListener _listener;
-    private readonly UdpClient _rtp;
-    private readonly UdpClient _rtcp;
-    private readonly List<Client> _playing = [];
-    private readonly StringBuilder _ffmpegErrors = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Process? _ffmpeg;
-    private long _packets;
+    private readonly string video;
+    private readonly string sdpFile;
+    private readonly TcpListener listener;
+    private readonly UdpClient rtp;
+    private readonly UdpClient rtcp;
+    private readonly List<Client> playing = [];
+    private readonly StringBuilder ffmpegErrors = new();
+    private readonly CancellationTokenSource stop = new();
+    private Process? ffmpeg;
+    private long packets;
 
     public RtspTestCamera(string video, string workFolder)
     {
-        _video = video;
-        _sdpFile = Path.Combine(workFolder, "camera.sdp");
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        _rtp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        _rtcp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        _ = Task.Run(() => Loopback.Receive(_listener.AcceptTcpClientAsync, c => Task.Run(() => Serve(new Client(c))), _stop.Token));
-        _ = Task.Run(() => Loopback.Receive(_rtp.ReceiveAsync, Relay, _stop.Token));
-        _ = Task.Run(() => Loopback.Receive(_rtcp.ReceiveAsync, _ => { }, _stop.Token));
+        this.video = video;
+        sdpFile = Path.Combine(workFolder, "camera.sdp");
+        listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        rtp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        rtcp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        _ = Task.Run(() => Loopback.Receive(listener.AcceptTcpClientAsync, c => Task.Run(() => Serve(new Client(c))), stop.Token));
+        _ = Task.Run(() => Loopback.Receive(rtp.ReceiveAsync, Relay, stop.Token));
+        _ = Task.Run(() => Loopback.Receive(rtcp.ReceiveAsync, _ => { }, stop.Token));
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
     /// <summary>The camera's address, with user info when given (the camera asks for no credentials).</summary>
     public string Url(string? userInfo = null) => $"rtsp://{(userInfo is null ? "" : userInfo + "@")}127.0.0.1:{Port}/cam";
@@ -47,22 +47,22 @@ public sealed class RtspTestCamera : IDisposable
     /// <summary>Starts ffmpeg and returns once its packets arrive.</summary>
     public void StartStreaming()
     {
-        File.Delete(_sdpFile);
-        var before = Interlocked.Read(ref _packets);
-        var rtpPort = ((IPEndPoint)_rtp.Client.LocalEndPoint!).Port;
-        var rtcpPort = ((IPEndPoint)_rtcp.Client.LocalEndPoint!).Port;
+        File.Delete(sdpFile);
+        var before = Interlocked.Read(ref packets);
+        var rtpPort = ((IPEndPoint)rtp.Client.LocalEndPoint!).Port;
+        var rtcpPort = ((IPEndPoint)rtcp.Client.LocalEndPoint!).Port;
         // RTP/JPEG (RFC 2435) needs standard Huffman tables and both quantisation tables in every frame.
-        _ffmpeg = Ffmpeg.Start(
-            $"-hide_banner -loglevel error -nostdin -re -stream_loop -1 -i \"{_video}\" -an " +
+        ffmpeg = Ffmpeg.Start(
+            $"-hide_banner -loglevel error -nostdin -re -stream_loop -1 -i \"{video}\" -an " +
             "-c:v mjpeg -huffman default -force_duplicated_matrix 1 -pix_fmt yuvj420p -q:v 4 " +
-            $"-f rtp -sdp_file \"{_sdpFile}\" \"rtp://127.0.0.1:{rtpPort}?rtcpport={rtcpPort}\"",
-            _ffmpegErrors);
+            $"-f rtp -sdp_file \"{sdpFile}\" \"rtp://127.0.0.1:{rtpPort}?rtcpport={rtcpPort}\"",
+            ffmpegErrors);
 
         var clock = Stopwatch.StartNew();
-        while (!File.Exists(_sdpFile) || Interlocked.Read(ref _packets) == before)
+        while (!File.Exists(sdpFile) || Interlocked.Read(ref packets) == before)
         {
-            if (_ffmpeg.HasExited || clock.Elapsed > TimeSpan.FromSeconds(10))
-                throw new InvalidOperationException($"test setup: ffmpeg did not start streaming ({(_ffmpeg.HasExited ? "exited " + _ffmpeg.ExitCode : "no packets after 10 s")}): {_ffmpegErrors}");
+            if (ffmpeg.HasExited || clock.Elapsed > TimeSpan.FromSeconds(10))
+                throw new InvalidOperationException($"test setup: ffmpeg did not start streaming ({(ffmpeg.HasExited ? "exited " + ffmpeg.ExitCode : "no packets after 10 s")}): {ffmpegErrors}");
             Thread.Sleep(50);
         }
     }
@@ -70,37 +70,37 @@ public sealed class RtspTestCamera : IDisposable
     /// <summary>Kills ffmpeg: the stream goes silent, the RTSP connections stay open.</summary>
     public void StopStreaming()
     {
-        Ffmpeg.Stop(_ffmpeg);
-        _ffmpeg = null;
+        Ffmpeg.Stop(ffmpeg);
+        ffmpeg = null;
     }
 
     public void Dispose()
     {
         StopStreaming();
-        _stop.Cancel();
-        _listener.Stop();
-        _rtp.Dispose();
-        _rtcp.Dispose();
-        lock (_playing)
+        stop.Cancel();
+        listener.Stop();
+        rtp.Dispose();
+        rtcp.Dispose();
+        lock (playing)
         {
-            foreach (var client in _playing)
+            foreach (var client in playing)
                 client.Dispose();
-            _playing.Clear();
+            playing.Clear();
         }
     }
 
     private void Relay(UdpReceiveResult packet)
     {
-        Interlocked.Increment(ref _packets);
+        Interlocked.Increment(ref packets);
         Client[] playing;
-        lock (_playing)
-            playing = [.. _playing];
+        lock (this.playing)
+            playing = [.. this.playing];
         foreach (var client in playing)
         {
             if (!client.SendInterleaved(ClientChannel, packet.Buffer))
             {
-                lock (_playing)
-                    _playing.Remove(client);
+                lock (this.playing)
+                    this.playing.Remove(client);
             }
         }
     }
@@ -123,8 +123,8 @@ public sealed class RtspTestCamera : IDisposable
             }
             finally
             {
-                lock (_playing)
-                    _playing.Remove(client);
+                lock (playing)
+                    playing.Remove(client);
             }
         }
     }
@@ -149,8 +149,8 @@ public sealed class RtspTestCamera : IDisposable
                 return true;
             case "PLAY":
                 client.Reply(request, "200 OK", $"Session: {client.Session}\r\nRange: npt=0.000-\r\n");
-                lock (_playing)
-                    _playing.Add(client);
+                lock (playing)
+                    playing.Add(client);
                 return true;
             case "GET_PARAMETER":
             case "SET_PARAMETER":
@@ -168,7 +168,7 @@ public sealed class RtspTestCamera : IDisposable
     /// <summary>ffmpeg's description of its RTP stream, turned into one an RTSP client sets up through this server.</summary>
     private string SessionDescription()
     {
-        var lines = File.ReadAllLines(_sdpFile)
+        var lines = File.ReadAllLines(sdpFile)
             .Where(line => line.Length > 0)
             .Select(line => line.StartsWith("m=video ", StringComparison.Ordinal) ? "m=video 0 " + string.Join(' ', line.Split(' ')[2..])
                 : line.StartsWith("c=", StringComparison.Ordinal) ? "c=IN IP4 0.0.0.0"
@@ -185,8 +185,8 @@ public sealed class RtspTestCamera : IDisposable
     /// <summary>One RTSP connection: requests in, replies and interleaved packets out.</summary>
     private sealed class Client(TcpClient connection) : IDisposable
     {
-        private readonly NetworkStream _stream = connection.GetStream();
-        private readonly Lock _writing = new();
+        private readonly NetworkStream stream = connection.GetStream();
+        private readonly Lock writing = new();
 
         public string Session { get; } = Random.Shared.Next(10_000_000, 99_999_999).ToString();
 
@@ -195,15 +195,15 @@ public sealed class RtspTestCamera : IDisposable
         {
             while (true)
             {
-                var first = _stream.ReadByte();
+                var first = stream.ReadByte();
                 if (first < 0)
                     return null;
                 if (first == '$')
                 {
                     Span<byte> header = stackalloc byte[3];
-                    _stream.ReadExactly(header);
+                    stream.ReadExactly(header);
                     var skip = new byte[(header[1] << 8) | header[2]];
-                    _stream.ReadExactly(skip);
+                    stream.ReadExactly(skip);
                     continue;
                 }
 
@@ -217,7 +217,7 @@ public sealed class RtspTestCamera : IDisposable
                 }
 
                 if (headers.TryGetValue("Content-Length", out var length) && int.Parse(length) > 0)
-                    _stream.ReadExactly(new byte[int.Parse(length)]);
+                    stream.ReadExactly(new byte[int.Parse(length)]);
                 var parts = requestLine.Split(' ');
                 return new RtspRequest(parts[0], parts.Length > 1 ? parts[1] : "", headers);
             }
@@ -227,10 +227,10 @@ public sealed class RtspTestCamera : IDisposable
         {
             var bodyBytes = Encoding.UTF8.GetBytes(body);
             var text = $"RTSP/1.0 {status}\r\nCSeq: {request.Header("CSeq")}\r\n{headers}Content-Length: {bodyBytes.Length}\r\n\r\n";
-            lock (_writing)
+            lock (writing)
             {
-                _stream.Write(Encoding.ASCII.GetBytes(text));
-                _stream.Write(bodyBytes);
+                stream.Write(Encoding.ASCII.GetBytes(text));
+                stream.Write(bodyBytes);
             }
         }
 
@@ -239,10 +239,10 @@ public sealed class RtspTestCamera : IDisposable
         {
             try
             {
-                lock (_writing)
+                lock (writing)
                 {
-                    _stream.Write([(byte)'$', (byte)channel, (byte)(packet.Length >> 8), (byte)packet.Length]);
-                    _stream.Write(packet);
+                    stream.Write([(byte)'$', (byte)channel, (byte)(packet.Length >> 8), (byte)packet.Length]);
+                    stream.Write(packet);
                 }
 
                 return true;
@@ -260,7 +260,7 @@ public sealed class RtspTestCamera : IDisposable
             var line = new StringBuilder();
             while (true)
             {
-                var next = _stream.ReadByte();
+                var next = stream.ReadByte();
                 if (next < 0)
                     throw new IOException("connection closed in mid-request");
                 if (next == '\n')

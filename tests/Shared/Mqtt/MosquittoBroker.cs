@@ -15,15 +15,15 @@ public sealed class MosquittoBroker : IDisposable
 {
     public const string Executable = "/usr/sbin/mosquitto";
 
-    private readonly string _config;
-    private readonly StringBuilder _output = new();
-    private Process? _process;
+    private readonly string config;
+    private readonly StringBuilder output = new();
+    private Process? process;
 
     private MosquittoBroker(int port, string directory, string config)
     {
         Port = port;
         Directory = directory;
-        _config = config;
+        this.config = config;
     }
 
     public int Port { get; }
@@ -31,16 +31,16 @@ public sealed class MosquittoBroker : IDisposable
     /// <summary>The broker's own folder: config, persistence, and any files a test puts there (certificates, ACL).</summary>
     public string Directory { get; }
 
-    public bool IsRunning => _process is { HasExited: false };
+    public bool IsRunning => process is { HasExited: false };
 
     /// <summary>What Mosquitto printed so far (its log goes to stderr).</summary>
     public string Output
     {
         get
         {
-            lock (_output)
+            lock (output)
             {
-                return _output.ToString();
+                return output.ToString();
             }
         }
     }
@@ -94,7 +94,7 @@ public sealed class MosquittoBroker : IDisposable
     /// <summary>SIGTERM, as a service manager stops it: clients see the connection close; persistence is saved.</summary>
     public void Stop()
     {
-        if (_process is not { HasExited: false } process)
+        if (this.process is not { HasExited: false } process)
         {
             return;
         }
@@ -107,7 +107,7 @@ public sealed class MosquittoBroker : IDisposable
         }
 
         process.Dispose();
-        _process = null;
+        this.process = null;
     }
 
     public void Restart()
@@ -118,13 +118,13 @@ public sealed class MosquittoBroker : IDisposable
 
     public void Dispose()
     {
-        if (_process is { HasExited: false } process)
+        if (this.process is { HasExited: false } process)
         {
             process.Kill();
             process.WaitForExit();
         }
 
-        _process?.Dispose();
+        this.process?.Dispose();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
@@ -148,11 +148,11 @@ public sealed class MosquittoBroker : IDisposable
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        _process = process;
+        this.process = process;
 
         // Every listener in the config, not only the first: a test that connects to a second listener (plain beside
         // TLS) was refused when it raced the broker opening it.
-        var ports = System.Text.RegularExpressions.Regex.Matches(_config, @"^\s*listener\s+(\d+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+        var ports = System.Text.RegularExpressions.Regex.Matches(config, @"^\s*listener\s+(\d+)", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
             .Append(Port)
             .Distinct()
@@ -163,7 +163,7 @@ public sealed class MosquittoBroker : IDisposable
             if (process.HasExited)
             {
                 process.WaitForExit();
-                throw new InvalidOperationException($"Mosquitto exited with code {process.ExitCode} at start.\nConfig:\n{_config}\nOutput:\n{Output}");
+                throw new InvalidOperationException($"Mosquitto exited with code {process.ExitCode} at start.\nConfig:\n{config}\nOutput:\n{Output}");
             }
 
             if (ports.All(p => Output.Contains($"Opening ipv4 listen socket on port {p}", StringComparison.Ordinal) && CanConnect(p)))
@@ -198,9 +198,9 @@ public sealed class MosquittoBroker : IDisposable
             return;
         }
 
-        lock (_output)
+        lock (output)
         {
-            _output.AppendLine(line);
+            output.AppendLine(line);
         }
     }
 

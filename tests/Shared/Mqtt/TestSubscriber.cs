@@ -19,26 +19,26 @@ public sealed record Received(string Topic, byte[] Payload, string? ContentType,
 /// <summary>An MQTTnet 5 client that subscribes with QoS 1 and collects what arrives, in order.</summary>
 public sealed class TestSubscriber : IAsyncDisposable
 {
-    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-    private readonly MqttClientOptions _options;
-    private readonly string[] _filters;
-    private readonly List<Received> _received = [];
-    private readonly SemaphoreSlim _arrived = new(0);
+    private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
+    private readonly MqttClientOptions options;
+    private readonly string[] filters;
+    private readonly List<Received> received = [];
+    private readonly SemaphoreSlim arrived = new(0);
 
     private TestSubscriber(MqttClientOptions options, string[] filters)
     {
-        _options = options;
-        _filters = filters;
-        _client.ApplicationMessageReceivedAsync += e =>
+        this.options = options;
+        this.filters = filters;
+        client.ApplicationMessageReceivedAsync += e =>
         {
             var m = e.ApplicationMessage;
-            lock (_received)
+            lock (received)
             {
                 string? schema = m.UserProperties?.FirstOrDefault(p => p.Name == "schema")?.ReadValueAsString();
-                _received.Add(new Received(m.Topic, m.Payload.ToArray(), m.ContentType, (byte[]?)m.CorrelationData?.Clone(), m.Retain, schema));
+                received.Add(new Received(m.Topic, m.Payload.ToArray(), m.ContentType, (byte[]?)m.CorrelationData?.Clone(), m.Retain, schema));
             }
 
-            _arrived.Release();
+            arrived.Release();
             return Task.CompletedTask;
         };
     }
@@ -47,14 +47,14 @@ public sealed class TestSubscriber : IAsyncDisposable
     {
         get
         {
-            lock (_received)
+            lock (received)
             {
-                return [.. _received];
+                return [.. received];
             }
         }
     }
 
-    public bool IsConnected => _client.IsConnected;
+    public bool IsConnected => client.IsConnected;
 
     /// <summary>
     /// Connects to 127.0.0.1:<paramref name="port"/> and subscribes to <paramref name="filters"/>. With
@@ -93,12 +93,12 @@ public sealed class TestSubscriber : IAsyncDisposable
             try
             {
                 // A restarted broker may not have been noticed yet: only an answered ping proves the connection.
-                if (_client.IsConnected && await _client.TryPingAsync())
+                if (client.IsConnected && await client.TryPingAsync())
                 {
                     return;
                 }
 
-                await _client.TryDisconnectAsync();
+                await client.TryDisconnectAsync();
                 await ConnectOnceAsync();
                 return;
             }
@@ -124,7 +124,7 @@ public sealed class TestSubscriber : IAsyncDisposable
         if (responseTopic is not null) builder.WithResponseTopic(responseTopic);
         if (correlation is not null) builder.WithCorrelationData(correlation);
         if (expirySeconds > 0) builder.WithMessageExpiryInterval(expirySeconds);
-        await _client.PublishAsync(builder.Build(), CancellationToken.None);
+        await client.PublishAsync(builder.Build(), CancellationToken.None);
     }
 
     /// <summary>Waits for the first received message (already here or to come) that matches.</summary>
@@ -145,7 +145,7 @@ public sealed class TestSubscriber : IAsyncDisposable
                 throw new TimeoutException($"no {what} within {timeout.TotalSeconds} s; received: {string.Join(", ", Received.Select(r => r.Topic))}");
             }
 
-            await _arrived.WaitAsync(left);
+            await arrived.WaitAsync(left);
         }
     }
 
@@ -161,40 +161,40 @@ public sealed class TestSubscriber : IAsyncDisposable
                 throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds} s; received {Received.Count} messages");
             }
 
-            await _arrived.WaitAsync(left);
+            await arrived.WaitAsync(left);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_client.IsConnected)
+        if (client.IsConnected)
         {
-            await _client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.NormalDisconnection, "");
+            await client.TryDisconnectAsync(MqttClientDisconnectOptionsReason.NormalDisconnection, "");
         }
 
-        _client.Dispose();
-        _arrived.Dispose();
+        client.Dispose();
+        arrived.Dispose();
     }
 
     private async Task ConnectOnceAsync()
     {
-        var result = await _client.ConnectAsync(_options, CancellationToken.None);
+        var result = await client.ConnectAsync(options, CancellationToken.None);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
             throw new InvalidOperationException($"test subscriber refused: {result.ResultCode}");
         }
 
-        if (result.IsSessionPresent || _filters.Length == 0)
+        if (result.IsSessionPresent || filters.Length == 0)
         {
             return;
         }
 
         var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (string filter in _filters)
+        foreach (string filter in filters)
         {
             subscribe.WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
-        await _client.SubscribeAsync(subscribe.Build(), CancellationToken.None);
+        await client.SubscribeAsync(subscribe.Build(), CancellationToken.None);
     }
 }

@@ -96,40 +96,40 @@ public sealed record SparkplugMessage(string Topic, JsonObject Payload)
 /// </summary>
 public sealed class SparkplugDecoder : IDisposable
 {
-    private readonly Process _process;
-    private readonly List<JsonObject> _lines = [];
-    private readonly List<string> _errors = [];
-    private readonly SemaphoreSlim _arrived = new(0);
+    private readonly Process process;
+    private readonly List<JsonObject> lines = [];
+    private readonly List<string> errors = [];
+    private readonly SemaphoreSlim arrived = new(0);
 
     private SparkplugDecoder(Process process)
     {
-        _process = process;
-        _process.OutputDataReceived += (_, e) =>
+        this.process = process;
+        this.process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
             {
                 return;
             }
 
-            lock (_lines)
+            lock (lines)
             {
-                _lines.Add(JsonNode.Parse(e.Data)!.AsObject());
+                lines.Add(JsonNode.Parse(e.Data)!.AsObject());
             }
 
-            _arrived.Release();
+            arrived.Release();
         };
-        _process.ErrorDataReceived += (_, e) =>
+        this.process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                lock (_errors)
+                lock (errors)
                 {
-                    _errors.Add(e.Data);
+                    errors.Add(e.Data);
                 }
             }
         };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        this.process.BeginOutputReadLine();
+        this.process.BeginErrorReadLine();
     }
 
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
@@ -139,9 +139,9 @@ public sealed class SparkplugDecoder : IDisposable
     {
         get
         {
-            lock (_lines)
+            lock (lines)
             {
-                return [.. _lines.Where(l => l["event"] is null).Select(ToMessage)];
+                return [.. lines.Where(l => l["event"] is null).Select(ToMessage)];
             }
         }
     }
@@ -175,14 +175,14 @@ public sealed class SparkplugDecoder : IDisposable
                 return messages;
             }
 
-            if (clock.Elapsed > Wait || _process.HasExited)
+            if (clock.Elapsed > Wait || process.HasExited)
             {
                 throw new Xunit.Sdk.XunitException(
-                    $"waited {clock.Elapsed.TotalSeconds:0} s for {what}; decoder {(_process.HasExited ? "exited" : "running")}, received:\n" +
+                    $"waited {clock.Elapsed.TotalSeconds:0} s for {what}; decoder {(process.HasExited ? "exited" : "running")}, received:\n" +
                     string.Join('\n', messages) + $"\nstderr: {string.Join('\n', Errors)}");
             }
 
-            await _arrived.WaitAsync(TimeSpan.FromMilliseconds(200));
+            await arrived.WaitAsync(TimeSpan.FromMilliseconds(200));
         }
     }
 
@@ -197,21 +197,21 @@ public sealed class SparkplugDecoder : IDisposable
     public async Task SendAsync(string topic, params object[] metrics)
     {
         int sent = Events("sent");
-        await _process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { topic, metrics }));
-        await _process.StandardInput.FlushAsync();
+        await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { topic, metrics }));
+        await process.StandardInput.FlushAsync();
         await WaitForEventAsync("sent", sent + 1);
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!process.HasExited)
         {
-            _process.Kill();
-            _process.WaitForExit();
+            process.Kill();
+            process.WaitForExit();
         }
 
-        _process.Dispose();
-        _arrived.Dispose();
+        process.Dispose();
+        arrived.Dispose();
     }
 
     public static IReadOnlyList<SparkplugMessage> Of(IEnumerable<SparkplugMessage> messages, string type, string? device = null) =>
@@ -221,11 +221,11 @@ public sealed class SparkplugDecoder : IDisposable
     {
         get
         {
-            lock (_errors)
+            lock (errors)
             {
-                lock (_lines)
+                lock (lines)
                 {
-                    return [.. _errors, .. _lines.Where(l => l["error"] is not null).Select(l => l.ToJsonString())];
+                    return [.. errors, .. lines.Where(l => l["error"] is not null).Select(l => l.ToJsonString())];
                 }
             }
         }
@@ -233,9 +233,9 @@ public sealed class SparkplugDecoder : IDisposable
 
     private int Events(string name)
     {
-        lock (_lines)
+        lock (lines)
         {
-            return _lines.Count(l => (string?)l["event"] == name);
+            return lines.Count(l => (string?)l["event"] == name);
         }
     }
 
@@ -244,12 +244,12 @@ public sealed class SparkplugDecoder : IDisposable
         var clock = Stopwatch.StartNew();
         while (Events(name) < count)
         {
-            if (clock.Elapsed > Wait || _process.HasExited)
+            if (clock.Elapsed > Wait || process.HasExited)
             {
                 throw new Xunit.Sdk.XunitException($"the decoder did not report \"{name}\" within {Wait.TotalSeconds:0} s: {string.Join('\n', Errors)}");
             }
 
-            await _arrived.WaitAsync(TimeSpan.FromMilliseconds(200));
+            await arrived.WaitAsync(TimeSpan.FromMilliseconds(200));
         }
     }
 
