@@ -64,12 +64,15 @@ public sealed class EngineCliTests : IDisposable
     public void Bench_measures_both_engines_in_one_run_and_checks_they_decide_alike()
     {
         string bundle = SaveBundle(views: 2, stride: 16);
-        var result = CliProcess.Run("bench", "--model", bundle, "--iterations", "2", "--warmup", "1", "--scorecam-iterations", "1", "--pipeline-seconds", "0");
+        var result = CliProcess.Run("bench", "--model", bundle, "--iterations", "2", "--warmup", "1", "--scorecam-iterations", "0", "--pipeline-seconds", "0");
         Assert.True(result.ExitCode == 0, result.ToString());
         foreach (string row in new[] { "| forward, batch 1 |", "| cam (layer4) |", "| onnx: forward, batch 1 |", "| onnx: cam (layer4) |",
                      "| as served (64 px, 2 view(s), stride 16, margin maps), per part |", "| onnx: as served (64 px, 2 view(s), stride 16, margin maps), per part |" })
             Assert.Contains(row, result.Stdout);
         Assert.Contains("same verdict 16/16, same number of regions 16/16", result.Stdout);
+        // Score-CAM is hundreds of forward passes: left out when asked.
+        Assert.DoesNotContain("| scorecam", result.Stdout);
+        Assert.Contains("Score-CAM left out", result.Stdout);
     }
 
     private static float[] Values(JsonElement record) =>

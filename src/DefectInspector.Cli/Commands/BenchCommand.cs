@@ -28,7 +28,7 @@ internal static class BenchCommand
         var image = new Option<FileInfo?>("--image") { Description = "Image to explain (default: a synthetic textured part with a scratch)." };
         var iterations = new Option<int>("--iterations") { Description = "Timed passes per measurement.", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed passes first (the first passes are far slower).", DefaultValueFactory = _ => 40 };
-        var scoreCamIterations = new Option<int>("--scorecam-iterations") { Description = "Timed Score-CAM passes (each is hundreds of forwards).", DefaultValueFactory = _ => 3 };
+        var scoreCamIterations = new Option<int>("--scorecam-iterations") { Description = "Timed Score-CAM passes (each is hundreds of forwards); 0 = leave Score-CAM out.", DefaultValueFactory = _ => 3 };
         var pipelineSeconds = new Option<int>("--pipeline-seconds") { Description = "Seconds each daemon pipeline run is measured (video file -> MQTT subscriber); 0 = skip.", DefaultValueFactory = _ => 20 };
         var soak = new Option<int>("--soak") { Description = "Instead of the measurements: run the daemon pipeline this many minutes, sampling memory, handles, threads and verdicts/s every 5 s; exit 1 if RSS grows more than --max-growth-percent after the warm-up." };
         var maxGrowth = new Option<double>("--max-growth-percent") { Description = "Soak: the RSS growth (percent, from the end of the warm-up to the end) still accepted.", DefaultValueFactory = _ => 5 };
@@ -58,6 +58,8 @@ internal static class BenchCommand
                     if (minutes < 0) throw new UsageException($"--soak {minutes}: expected minutes > 0");
                     return await SoakBench.RunAsync(model, engines[^1], minutes, parse.GetValue(maxGrowth), parse.InvocationConfiguration.Output, cancellation);
                 }
+                if (parse.GetValue(iterations) < 1) throw new UsageException($"--iterations {parse.GetValue(iterations)}: expected at least 1 timed pass");
+                if (parse.GetValue(scoreCamIterations) < 0) throw new UsageException($"--scorecam-iterations {parse.GetValue(scoreCamIterations)}: expected 0 (leave Score-CAM out) or more");
                 var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations), engines,
                     new OnnxSessionSettings { Device = engines.Contains(Engines.Onnx) ? device : "cpu" }, parse.GetValue(source.Model) is null);
                 var output = parse.InvocationConfiguration.Output;
@@ -145,11 +147,14 @@ internal static class BenchCommand
                 new("layercam (layer3, autograd)", n, () => Explain(new LayerCam(), network, one, request with { Layer = "layer3" })),
                 new("layercam (layer2,layer3,layer4 fused, autograd)", n, () => Explain(new LayerCam(), network, one, request with { Layer = "layer2,layer3,layer4" })),
                 new("guided-gradcam (layer4, guided backprop)", n, () => Explain(new GuidedGradCam(), network, one, request)),
-                new($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request), WarmUp: false),
                 new($"cam (layer4) at output stride {otherStride!.OutputStride}", n, () => Explain(new Cam(), otherStride, one, request)),
                 new("cam (layer4), 4 mirrored views", n, () => Explain(new Cam(), network, one, request with { Views = 4 })),
                 new($"{servedName}, per part", n, () => servedTorch!.Decide([servedInput])),
             ]);
+            // Hundreds of forward passes each: a quick run (the tests', a GPU check) may leave it out.
+            if (settings.ScoreCamIterations > 0)
+                explainers.Insert(explainers.FindIndex(m => m.Name.StartsWith("guided-gradcam", StringComparison.Ordinal)) + 1,
+                    new($"scorecam (layer4, {network.Architecture.FeatureChannels} channels)", settings.ScoreCamIterations, () => Explain(new ScoreCam(), network, one, request), WarmUp: false));
         }
         if (onnxRows)
         {
@@ -319,7 +324,7 @@ internal static class BenchCommand
     {
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"model: {model.Metadata.Name} ({model.Network.Architecture.Name}), input {model.Metadata.Preprocessing.Width}x{model.Metadata.Preprocessing.Height}, engines {string.Join(" and ", settings.Engines)}, torch device {model.Device.type}, torch threads {get_num_threads()}, onnx device {settings.Onnx.Device}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset (libgomp spins; `run` sets PASSIVE)"}");
-        output.WriteLine($"medians of {settings.Iterations} passes ({settings.ScoreCamIterations} for Score-CAM) after {settings.Warmup} warm-up passes; each ratio is against {rows[0].Name} passes paired with it");
+        output.WriteLine($"medians of {settings.Iterations} passes ({(settings.ScoreCamIterations > 0 ? $"{settings.ScoreCamIterations} for Score-CAM" : "Score-CAM left out")}) after {settings.Warmup} warm-up passes; each ratio is against {rows[0].Name} passes paired with it");
         output.WriteLine();
         output.WriteLine($"| measurement | ms/frame | frames/s | x {rows[0].Name} |");
         output.WriteLine("|---|---:|---:|---:|");
