@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using DefectInspector.Host.Tests.Infrastructure;
 using OpenCvSharp;
@@ -62,7 +64,7 @@ public sealed class EngineTests(DaemonFixture fixture) : IClassFixture<DaemonFix
     }
 
     [Fact]
-    public async Task Run_explain_and_evaluate_give_each_part_the_same_answer()
+    public async Task Run_explain_evaluate_and_bench_give_each_part_the_same_answer()
     {
         var line = await InspectAsync("onnx", fixture.DemoModelPath);
         string work = fixture.NewFolder("one-path");
@@ -97,6 +99,20 @@ public sealed class EngineTests(DaemonFixture fixture) : IClassFixture<DaemonFix
             Assert.Equal(Boxes(verdict["regions"]!), Boxes(record["regions"]!));
         }
         Assert.Contains(line.Values, p => p.Verdict["regions"]!.AsArray().Count > 0);
+
+        // bench serves an image of the operator's through the same step: on a part the line flagged, the same answer.
+        string flagged = names.First(n => line[n].Verdict["regions"]!.AsArray().Count > 0);
+        var (benchExit, benched) = DaemonProcess.Run(["bench", "--model", fixture.DemoModelPath, "--image", Path.Combine(parts, flagged), "--engine", "onnx",
+            "--iterations", "1", "--warmup", "0", "--scorecam-iterations", "0", "--pipeline-seconds", "0"]);
+        Assert.True(benchExit == 0, benched);
+        var flaggedVerdict = line[flagged].Verdict;
+        var served = Regex.Match(benched, $@"^As served on {Regex.Escape(Path.Combine(parts, flagged))}, onnx: verdict (\w+), defect score ([\d.]+), (.*)$", RegexOptions.Multiline);
+        Assert.True(served.Success, benched);
+        Assert.Equal((string)flaggedVerdict["verdict"]!, served.Groups[1].Value);
+        Assert.Equal((double)flaggedVerdict["defectScore"]!, double.Parse(served.Groups[2].Value, CultureInfo.InvariantCulture), 3);
+        Assert.Equal($"{flaggedVerdict["regions"]!.AsArray().Count} region(s)" +
+            string.Concat(flaggedVerdict["regions"]!.AsArray().Select(r => $" [{r!["box"]!["x"]},{r["box"]!["y"]} {r["box"]!["width"]}x{r["box"]!["height"]}]")),
+            served.Groups[3].Value.TrimEnd());
     }
 
     private static List<string> Boxes(JsonNode regions) =>

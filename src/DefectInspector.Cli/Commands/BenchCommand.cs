@@ -63,8 +63,9 @@ internal static class BenchCommand
                 var settings = new Settings(parse.GetValue(iterations), parse.GetValue(warmup), parse.GetValue(scoreCamIterations), engines,
                     new OnnxSessionSettings { Device = engines.Contains(Engines.Onnx) ? device : "cpu" }, parse.GetValue(source.Model) is null);
                 var output = parse.InvocationConfiguration.Output;
-                var (rows, agreement) = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
+                var (rows, agreement, decisions) = Run(model, parse.GetValue(image)?.FullName, settings, cancellation);
                 Print(rows, agreement, model, settings, output);
+                foreach (string decision in decisions) output.WriteLine(decision);
                 if (parse.GetValue(pipelineSeconds) is > 0 and int seconds)
                     foreach (string engine in engines)
                         PrintPipeline(engine, await RunPipelineAsync(model, engine, TimeSpan.FromSeconds(seconds), cancellation), rows, output);
@@ -90,7 +91,7 @@ internal static class BenchCommand
     /// <summary>Whether both engines decide the bench's parts alike: verdicts, region counts, and the largest raw-map difference over the map's range.</summary>
     internal sealed record Agreement(int Parts, int SameVerdicts, int SameRegionCounts, double MaxMapError);
 
-    internal static (IReadOnlyList<Row> Rows, Agreement? Agreement) Run(InspectionModel model, string? imagePath, Settings settings, CancellationToken cancellation)
+    internal static (IReadOnlyList<Row> Rows, Agreement? Agreement, IReadOnlyList<string> Decisions) Run(InspectionModel model, string? imagePath, Settings settings, CancellationToken cancellation)
     {
         var spec = model.Metadata.Preprocessing;
         using var frame = imagePath is null ? BenchFrames.Part(spec.Width * 2, spec.Height * 2, seed: 1) : ImageReader.Read(imagePath);
@@ -110,7 +111,8 @@ internal static class BenchCommand
         using var served = settings.TrainedDefault ? TrainedDefaultServing(model) : null;
         var servedModel = served ?? model;
         var servedSpec = servedModel.Metadata.Preprocessing;
-        using var servedFrame = BenchFrames.Part(servedSpec.Width * 2, servedSpec.Height * 2, seed: 1);
+        // A part of the operator's own (--image) is served as the line serves it, so bench's answer can be held against the daemon's.
+        using var servedFrame = imagePath is not null ? frame.Clone() : BenchFrames.Part(servedSpec.Width * 2, servedSpec.Height * 2, seed: 1);
         var servedInput = Preprocessor.Preprocess(servedFrame, servedSpec);
         string servedName = $"as served ({servedSpec.Width} px, {servedModel.Metadata.Views} view(s), stride {servedModel.Metadata.OutputStride}, {servedModel.Metadata.Explainer.Score.ToString().ToLowerInvariant()} maps)";
 
@@ -216,7 +218,20 @@ internal static class BenchCommand
                     results.Add(new Row(name, Median(explain), Median(explain) / Median(forward)));
         });
         var agreement = servedTorch is not null && servedOnnx is not null ? Agree(servedTorch, servedOnnx, servedSpec) : null;
-        return (results, agreement);
+        var decisions = new List<string>();
+        if (imagePath is not null)
+            foreach (var (engine, inspector) in new[] { (Engines.Torch, servedTorch), (Engines.Onnx, servedOnnx) })
+                if (inspector is not null)
+                    decisions.Add(Describe(engine, imagePath, inspector.Decide([servedInput])[0]));
+        return (results, agreement, decisions);
+    }
+
+    /// <summary>The served decision on the operator's image, in the words and precision of the verdict message.</summary>
+    private static string Describe(string engine, string imagePath, PartInspection part)
+    {
+        string boxes = string.Concat(part.Regions.Select(r => string.Create(CultureInfo.InvariantCulture, $" [{r.Box.X},{r.Box.Y} {r.Box.Width}x{r.Box.Height}]")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"As served on {imagePath}, {engine}: verdict {part.Verdict.ToString().ToLowerInvariant()}, defect score {part.Prediction.DefectScore:0.0000}, {part.Regions.Count} region(s){boxes}");
     }
 
     /// <summary>The ImageNet trunk served as `train` serves its bundles: 256 px, 4 mirrored views, output stride 16, margin maps.</summary>
