@@ -154,8 +154,8 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// One unbatched pass over the channels gives both scores' reference (hundreds of forward passes, so once), checked
-    /// against batches of 48 for the logit and of the default size for the margin.
+    /// One unbatched pass over the channels gives both scores' reference (hundreds of forward passes, so once), each
+    /// checked against batches of 48 and of the default size.
     /// </summary>
     [Fact]
     public void Scorecam_matches_an_unbatched_channel_by_channel_computation()
@@ -189,10 +189,14 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
         }).Where(m => m is not null).ToList();
         Assert.True(normalised.Distinct().Count() < normalised.Count, "no two channels share a mask: the test would not cover the scored-once path");
 
-        var batched = new ScoreCam { PerturbationBatchSize = 48 }.Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: MapScore.Logit)).Heatmaps[0].Raw;
-        AssertClose(Expected(logitScores), batched.Values, 1e-4);
-        var small = new ScoreCam().Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: MapScore.Margin)).Heatmaps[0].Raw;
-        AssertClose(Expected(marginScores), small.Values, 1e-4);
+        foreach (var (score, scores) in new[] { (MapScore.Logit, logitScores), (MapScore.Margin, marginScores) })
+        {
+            var expected = Expected(scores);
+            var raw = new ScoreCam { PerturbationBatchSize = 48 }.Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: score)).Heatmaps[0].Raw;
+            AssertClose(expected, raw.Values, 1e-4);
+            var small = new ScoreCam().Explain(model, input, new ExplainRequest(TargetClass: 1, GoodClass: 0, Score: score)).Heatmaps[0].Raw;
+            AssertClose(expected, small.Values, 1e-4);
+        }
 
         double[] Expected(float[] scores)
         {
